@@ -1,0 +1,1 @@
+"""Pure analysis functions: DataFrame in, result out. No I/O, no plotting."""

@@ -1,0 +1,271 @@
+"""One typed place for all settings of a client report.
+
+:class:`ReportConfig` is a frozen dataclass made of one section per chapter.
+Notebooks receive the client's overrides as a flat ``settings`` dict whose keys
+are ``"field"`` for top-level fields or ``"section.field"`` for a section, e.g.
+``{"gross_margin": 0.35, "clv.horizon_months": 6}``. :meth:`ReportConfig.from_settings`
+validates them once; everything downstream reads the config object.
+
+Paths are derived from the project root once, here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .exceptions import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+TEMPLATE_DIR = REPORTS_DIR / "template"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+SAMPLE_DATA = SAMPLE_DIR / "onlineshop_transaktionen.csv"
+SAMPLE_CLIENT = "Beispiel Onlineshop GmbH"
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """How to read and clean the client's export."""
+
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    """Canonical name -> column name in the client file, e.g. ``{"revenue": "Umsatz"}``."""
+    sheet: str | None = None
+    """Excel sheet name; ``None`` means the first sheet."""
+    separator: str | None = None
+    """CSV separator; ``None`` means detect."""
+    encoding: str | None = None
+    """File encoding; ``None`` means detect (UTF-8 with/without BOM, cp1252)."""
+    decimal: str | None = None
+    """Decimal mark ``","`` or ``"."``; ``None`` means detect."""
+    date_format: str | None = None
+    """strftime pattern; ``None`` means detect dd.mm.yyyy / yyyy-mm-dd. mm/dd/yyyy only when set."""
+    returns: str = "net"
+    """Negative lines: ``"net"`` them against the customer's revenue or ``"drop"`` them."""
+    outlier_factor: float = 10.0
+    """A line is flagged as an outlier when revenue > median + factor * IQR of positive lines."""
+
+
+@dataclass(frozen=True)
+class EconomicsSettings:
+    """Chapter "Warum Bestandskunden zählen"."""
+
+    cohort_period: str = "M"
+    """Cohort granularity: ``"M"`` (month) or ``"Q"`` (quarter)."""
+    cost_per_new_customer: float = 50.0
+    """EUR to win one new customer (rule of thumb, 5:1 against retention; replace with client figures)."""
+    cost_per_retained_customer: float = 10.0
+    """EUR to retain one existing customer for a year (rule of thumb)."""
+    retention_uplift_pp: float = 5.0
+    """What-if: retention improvement in percentage points."""
+    whatif_years: int = 3
+    """What-if horizon in years."""
+
+
+@dataclass(frozen=True)
+class RfmSettings:
+    """Chapter "Kundensegmentierung nach RFM"."""
+
+    segment_rules: tuple | None = None
+    """Rule table (first match wins); ``None`` uses the default 10-segment scheme."""
+    segment_actions: Mapping[str, str] = field(default_factory=dict)
+    """Overrides of the recommended action per segment name."""
+
+
+@dataclass(frozen=True)
+class ClvSettings:
+    """Chapter "Kaufprognose und Kundenwert" (BG/NBD + Gamma-Gamma)."""
+
+    holdout_weeks: int = 26
+    """Length of the holdout period at the end of the data, in weeks."""
+    horizon_months: int = 12
+    """CLV horizon in months."""
+    discount_rate_yearly: float = 0.10
+    """Yearly discount rate for CLV."""
+    prediction_days: int = 90
+    """Window for "expected purchases in the next N days"."""
+    penalizer: float = 0.0
+    """L2 penalizer for the first fit attempt; a retry with a larger one is reported."""
+    min_repeat_buyers: int = 30
+    """Below this many repeat buyers the model part is skipped."""
+
+
+@dataclass(frozen=True)
+class ChurnSettings:
+    """Chapter "Abwanderungsprognose" (scikit-learn)."""
+
+    window_days: int | None = None
+    """Churn = no purchase within this many days after the cut-off; ``None`` = data-driven (P90 of inter-purchase times)."""
+    min_customers: int = 200
+    """Below this many customers at the cut-off the model part is skipped."""
+    min_class_share: float = 0.05
+    """Skip the model when churners or stayers are rarer than this share."""
+    random_state: int = 42
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Chapter "Maßnahmenplan" and target lists."""
+
+    budget: float = 20_000.0
+    """Total campaign budget in EUR (assumption)."""
+    cost_per_contact: float = 3.0
+    """EUR per contacted customer (assumption)."""
+    segment_uplift: Mapping[str, float] = field(default_factory=dict)
+    """Overrides of the expected uplift (share of CLV gained) per segment."""
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """All settings for one client report."""
+
+    client_name: str = SAMPLE_CLIENT
+    consultant: str = "kundenwert Analytics"
+    """Consultant or firm shown on the title page."""
+    logo_path: str | None = None
+    observation_end: dt.date | None = None
+    """End of the observation period; ``None`` = date of the last order in the data."""
+    currency: str = "EUR"
+    gross_margin: float = 0.30
+    """Contribution margin as share of net revenue (0..1); CLV and margins use it."""
+    pseudonymize: bool = True
+    """Replace customer IDs by a keyed hash in all outputs (DSGVO)."""
+    min_customers: int = 20
+    """Files with fewer customers are refused."""
+    data: DataSettings = field(default_factory=DataSettings)
+    economics: EconomicsSettings = field(default_factory=EconomicsSettings)
+    rfm: RfmSettings = field(default_factory=RfmSettings)
+    clv: ClvSettings = field(default_factory=ClvSettings)
+    churn: ChurnSettings = field(default_factory=ChurnSettings)
+    actions: ActionSettings = field(default_factory=ActionSettings)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.gross_margin <= 1:
+            raise ConfigError(
+                f"Ungültige Einstellung gross_margin={self.gross_margin!r}: "
+                "die Marge muss zwischen 0 und 1 liegen (z. B. 0.3 für 30 %)."
+            )
+        if self.economics.cohort_period not in ("M", "Q"):
+            raise ConfigError(
+                f"Ungültige Einstellung economics.cohort_period={self.economics.cohort_period!r}: "
+                "erlaubt sind 'M' (Monat) und 'Q' (Quartal)."
+            )
+        if self.data.returns not in ("net", "drop"):
+            raise ConfigError(
+                f"Ungültige Einstellung data.returns={self.data.returns!r}: "
+                "erlaubt sind 'net' (verrechnen) und 'drop' (verwerfen)."
+            )
+
+    @classmethod
+    def from_settings(
+        cls, client_name: str | None = None, settings: Mapping[str, Any] | None = None, **top_level: Any
+    ) -> "ReportConfig":
+        """Build a config from flat overrides (``"field"`` or ``"section.field"``)."""
+        merged: dict[str, Any] = dict(settings or {})
+        merged.update({k: v for k, v in top_level.items() if v is not None})
+        if client_name:
+            merged["client_name"] = client_name
+        top: dict[str, Any] = {}
+        sections: dict[str, dict[str, Any]] = {}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for key, value in merged.items():
+            section, _, name = key.rpartition(".")
+            if section:
+                sec_field = fields.get(section)
+                if sec_field is None or not dataclasses.is_dataclass(_resolve(sec_field.type)):
+                    raise ConfigError(f"Unbekannter Einstellungsbereich '{section}' in '{key}'.")
+                sec_cls = _resolve(sec_field.type)
+                sub = {f.name: f for f in dataclasses.fields(sec_cls)}
+                if name not in sub:
+                    raise ConfigError(
+                        f"Unbekannte Einstellung '{key}'. Mögliche Einstellungen in '{section}': "
+                        + ", ".join(sorted(sub))
+                    )
+                sections.setdefault(section, {})[name] = _coerce(key, value, sub[name].type)
+            else:
+                if name not in fields or dataclasses.is_dataclass(_resolve(fields[name].type)):
+                    raise ConfigError(
+                        f"Unbekannte Einstellung '{key}'. Bekannt sind: "
+                        + ", ".join(sorted(fields))
+                    )
+                top[name] = _coerce(key, value, fields[name].type)
+        for section, values in sections.items():
+            top[section] = _resolve(fields[section].type)(**values)
+        return cls(**top)
+
+    def as_settings(self) -> dict[str, Any]:
+        """Flat ``settings`` dict (inverse of :meth:`from_settings`), JSON-friendly."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if dataclasses.is_dataclass(value):
+                for sf in dataclasses.fields(value):
+                    out[f"{f.name}.{sf.name}"] = _plain(getattr(value, sf.name))
+            else:
+                out[f.name] = _plain(value)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return [list(v) if isinstance(v, tuple) else v for v in value]
+    return value
+
+
+def _resolve(annotation: Any) -> Any:
+    if isinstance(annotation, str):
+        annotation = eval(annotation, {**globals(), **vars(typing)})  # noqa: S307 - own annotations only
+    return annotation
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Convert a settings value to the field's type, or raise a German ConfigError."""
+    target = _resolve(annotation)
+    args = typing.get_args(target)
+    optional = type(None) in args
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"Einstellung '{key}' darf nicht leer sein.")
+    base = next((a for a in args if a is not type(None)), target) if args and (
+        typing.get_origin(target) in (typing.Union, types.UnionType)
+    ) else target
+    origin = typing.get_origin(base) or base
+    try:
+        if origin is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "ja", "yes", "wahr"):
+                    return True
+                if value.lower() in ("0", "false", "nein", "no", "falsch"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if origin is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if origin is float:
+            return float(value)
+        if origin is str:
+            return str(value)
+        if origin is dt.date:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        if origin in (Mapping, dict, typing.Mapping) or origin is getattr(
+            __import__("collections.abc").abc, "Mapping"
+        ):
+            return dict(value)
+        if origin is tuple:
+            return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Einstellung '{key}' hat einen ungültigen Wert: {value!r}.") from exc
+    return value

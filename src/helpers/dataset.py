@@ -1,0 +1,112 @@
+"""The :class:`Dataset` every chapter works on: cleaned lines, purchases, customers, ledger.
+
+Definitions used by every chapter (state them in the teaching text too):
+
+- A *line* (Zeile) is one row of the client's export after cleaning.
+- A *purchase* (Kauf) is all lines of one customer on one calendar day
+  (several orders on the same day are merged). Its revenue is the net sum of
+  those lines in EUR. Purchase days whose net revenue is <= 0 (pure return days)
+  are not purchases.
+- A customer's *revenue* is the net sum over all their lines (returns included).
+- Customer IDs are already pseudonymized (keyed hash) unless the config says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+OPTIONAL_COLUMNS = ("order_id", "category", "channel", "quantity")
+REQUIRED_COLUMNS = ("customer_id", "order_date")
+
+
+@dataclass
+class Dataset:
+    """Cleaned transactions of one client plus derived tables.
+
+    Attributes
+    ----------
+    transactions:
+        One row per kept line: ``customer_id`` (str), ``order_date`` (datetime64, day
+        precision), ``revenue`` (float, EUR net; column absent when the file has none),
+        optional ``order_id``, ``category``, ``channel``, ``quantity``.
+    observation_end:
+        Last day of the observation period (inclusive), a normalized Timestamp.
+    ledger:
+        The data-quality ledger (``helpers.validation.Ledger``); ``None`` for
+        datasets built in tests directly from a DataFrame.
+    source_name:
+        File name of the client export (no directory), for the report.
+    """
+
+    transactions: pd.DataFrame
+    observation_end: pd.Timestamp
+    ledger: Any = None
+    source_name: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_revenue(self) -> bool:
+        return "revenue" in self.transactions.columns
+
+    def has(self, column: str) -> bool:
+        """True when the optional canonical ``column`` is present with at least one value."""
+        return column in self.transactions.columns and self.transactions[column].notna().any()
+
+    @property
+    def first_date(self) -> pd.Timestamp:
+        return self.transactions["order_date"].min()
+
+    @cached_property
+    def purchases(self) -> pd.DataFrame:
+        """One row per customer and purchase day: ``customer_id``, ``order_date``, ``revenue``, ``n_lines``.
+
+        Without a revenue column, every customer-day is a purchase and ``revenue`` is absent.
+        """
+        tx = self.transactions
+        keys = ["customer_id", "order_date"]
+        if self.has_revenue:
+            out = tx.groupby(keys, sort=True, observed=True).agg(
+                revenue=("revenue", "sum"), n_lines=("revenue", "size")
+            )
+            out = out[out["revenue"] > 0]
+        else:
+            out = tx.groupby(keys, sort=True, observed=True).size().rename("n_lines").to_frame()
+        return out.reset_index()
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """One row per customer (index ``customer_id``).
+
+        Columns: ``first_purchase``, ``last_purchase`` (Timestamps), ``n_purchases``
+        (purchase days, >= 1), ``revenue`` (net EUR over all lines incl. returns; absent
+        without revenue column), ``tenure_days`` (observation_end - first_purchase, days),
+        ``recency_days`` (observation_end - last_purchase, days).
+        Customers with no purchase day (only returns) are not included.
+        """
+        p = self.purchases
+        g = p.groupby("customer_id", sort=True, observed=True)["order_date"]
+        out = pd.DataFrame(
+            {"first_purchase": g.min(), "last_purchase": g.max(), "n_purchases": g.size()}
+        )
+        if self.has_revenue:
+            net = self.transactions.groupby("customer_id", observed=True)["revenue"].sum()
+            out["revenue"] = net.reindex(out.index).astype(float)
+        out["tenure_days"] = (self.observation_end - out["first_purchase"]).dt.days
+        out["recency_days"] = (self.observation_end - out["last_purchase"]).dt.days
+        return out
+
+
+def from_transactions(df: pd.DataFrame, observation_end: Any = None, **kwargs: Any) -> Dataset:
+    """Build a :class:`Dataset` from an already canonical DataFrame (tests, notebooks).
+
+    ``observation_end`` defaults to the last ``order_date``.
+    """
+    tx = df.copy()
+    tx["customer_id"] = tx["customer_id"].astype(str)
+    tx["order_date"] = pd.to_datetime(tx["order_date"]).dt.normalize()
+    end = pd.Timestamp(observation_end) if observation_end is not None else tx["order_date"].max()
+    return Dataset(transactions=tx.reset_index(drop=True), observation_end=end.normalize(), **kwargs)

@@ -1,0 +1,1 @@
+"""Report pipeline: client-facing display objects, notebook execution, assembly, rendering."""

@@ -1,0 +1,144 @@
+"""Client-facing outputs of notebook cells.
+
+A chapter notebook shows report content in exactly three ways (see docs/architecture.md):
+
+- :func:`show_text` – generated German sentences (``text/markdown`` output);
+- :func:`show_table` – a captioned table (``text/markdown`` pipe table plus HTML for JupyterLab);
+- a matplotlib figure in a cell with ``#| label: fig-...`` and ``#| fig-cap: "..."`` options.
+
+Everything that comes from the client's data (names, categories) must pass
+through :func:`md_escape` before it becomes Markdown; :func:`show_table` does that
+for every cell.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from typing import Callable, Mapping
+
+import pandas as pd
+
+_PUNCT = set(string.punctuation)
+_LABEL = re.compile(r"^(tbl|fig|sec)-[a-z0-9][a-z0-9-]*$")
+
+
+def md_escape(text: object) -> str:
+    """Escape ``text`` so pandoc Markdown (and Quarto) print it literally.
+
+    Every ASCII punctuation character is backslash-escaped; pandoc then escapes
+    it again for Typst/LaTeX. Newlines become spaces.
+    """
+    s = str(text).replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + ch if ch in _PUNCT else ch for ch in s)
+
+
+class Markdown:
+    """A ``text/markdown`` display object (what the report assembler picks up)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:  # shown as text/plain; never used in the report
+        return self.text
+
+
+def show_text(text: str) -> Markdown:
+    """Display generated German Markdown text; returned object is the cell's output."""
+    from IPython.display import display
+
+    obj = Markdown(text.strip() + "\n")
+    display(obj)
+    return obj
+
+
+class Table:
+    """A captioned table rendered as a pandoc pipe table (report) and HTML (JupyterLab)."""
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        caption: str,
+        label: str,
+        formats: Mapping[str, Callable[[object], str]] | None = None,
+        max_rows: int | None = 25,
+        note: str | None = None,
+        align: Mapping[str, str] | None = None,
+    ) -> None:
+        if not _LABEL.match(label) or not label.startswith("tbl-"):
+            raise ValueError(f"table label must look like 'tbl-name', got {label!r}")
+        self.caption = caption
+        self.label = label
+        self.note = note
+        self.total_rows = len(df)
+        shown = df if max_rows is None else df.head(max_rows)
+        formats = dict(formats or {})
+        cells = pd.DataFrame(index=shown.index)
+        for col in shown.columns:
+            f = formats.get(col)
+            cells[col] = [(f(v) if f is not None else _default_format(v)) for v in shown[col]]
+        self.cells = cells
+        self.align = dict(align or {})
+        for col in shown.columns:
+            if col not in self.align:
+                numeric = pd.api.types.is_numeric_dtype(shown[col])
+                self.align[col] = "right" if numeric else "left"
+        if max_rows is not None and self.total_rows > max_rows:
+            from .. import fmt
+
+            extra = (
+                f"Gekürzt: gezeigt werden die ersten {fmt.integer(max_rows)} von "
+                f"{fmt.integer(self.total_rows)} Zeilen."
+            )
+            self.note = f"{self.note} {extra}" if self.note else extra
+
+    def _repr_markdown_(self) -> str:
+        cols = list(self.cells.columns)
+        head = "| " + " | ".join(md_escape(c) for c in cols) + " |"
+        rule = "|" + "|".join(
+            ("---:" if self.align[c] == "right" else ":---" if self.align[c] == "left" else ":---:")
+            for c in cols
+        ) + "|"
+        rows = ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in self.cells.itertuples(index=False)]
+        out = [head, rule, *rows, "", f": {self.caption} {{#{self.label}}}", ""]
+        if self.note:
+            out += [f"*{self.note}*", ""]
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        body = self.cells.to_html(index=False, escape=True)
+        cap = f"<p><b>{html.escape(self.caption)}</b></p>"
+        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        return cap + body + note
+
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{self.cells.to_string(index=False)}"
+
+
+def show_table(df: pd.DataFrame, caption: str, label: str, **kwargs) -> Table:
+    """Display ``df`` as a captioned report table; cells are formatted with ``formats``."""
+    from IPython.display import display
+
+    table = Table(df, caption, label, **kwargs)
+    display(table)
+    return table
+
+
+def _default_format(value: object) -> str:
+    from .. import fmt
+
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return fmt.MISSING
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer() and not isinstance(value, float)):
+        return fmt.integer(value)
+    if isinstance(value, float):
+        return fmt.number(value, 2)
+    if isinstance(value, pd.Timestamp):
+        return fmt.date(value)
+    return str(value)
