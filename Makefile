@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 KERNEL := kundenwert
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report report-b2b test test-fast lab kernel clean benchmark
+.PHONY: help setup report report-b2b test test-fast lab kernel clean benchmark student handouts wheelhouse
 
 help: ## Diese Hilfe anzeigen
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,30 @@ test: $(STAMP) ## Alle Tests ausführen
 
 test-fast: $(STAMP) ## Schnelle Tests ohne PDF-Rendering und Notebook-Ausführung
 	$(BIN)/python -m pytest -m "not slow"
+
+benchmark: $(STAMP) ## Skalierungs-Benchmark (10 Tsd. bis 10 Mio. Zeilen, dauert Minuten); SIZES=10k,1M für eine Auswahl
+	$(BIN)/python benchmarks/run.py $(if $(SIZES),--sizes $(SIZES),)
+
+# --- Kurs und Workshop (siehe notebooks/README.md und docs/workshop.md) -------------
+LAB_ARGS ?=
+JUPYTER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.json
+
+lab: $(STAMP) ## JupyterLab mit den Kurs-Notebooks öffnen (Kernel „Python (kundenwert)“)
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	@test -f $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json || $(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (kundenwert)" >/dev/null
+	@mkdir -p $(dir $(JUPYTER_CONF)) && echo '{"MultiKernelManager": {"default_kernel_name": "$(KERNEL)"}}' > $(JUPYTER_CONF)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+student: $(STAMP) ## Kursversionen erzeugen: build/kurs/studierende und build/kurs/lehrende
+	$(BIN)/python -m helpers.course build
+	$(BIN)/python -m helpers.course build --instructor
+
+handouts: $(STAMP) ## Alle Kapitel als PDF-Handouts nach build/handouts/ (LOESUNGEN=1: mit Lösungen)
+	$(BIN)/python -m helpers.handout $(if $(LOESUNGEN),--loesungen)
+
+wheelhouse: $(STAMP) ## Offline-Paketspeicher wheelhouse/ für Schulungsräume ohne Internet füllen
+	$(BIN)/python -m pip wheel --quiet --wheel-dir wheelhouse pip setuptools wheel ".[dev,lab]"
+	@echo "Offline installieren: PIP_NO_INDEX=1 PIP_FIND_LINKS=$$PWD/wheelhouse make lab"
 
 clean: ## Gerenderte Berichte und Caches löschen
 	find reports -mindepth 1 -maxdepth 1 -type d ! -name template -exec rm -rf {} +

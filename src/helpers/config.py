@@ -73,9 +73,10 @@ class RfmSettings:
     """Chapter "Kundensegmentierung nach RFM"."""
 
     segment_rules: tuple | None = None
-    """Rule table (first match wins); ``None`` uses the default 10-segment scheme."""
+    """Rule table (first match wins): rows ``(name, r_min, r_max, f_min, f_max[, m_min, m_max])``
+    with scores 1..5; ``None`` uses the default 10-segment scheme (``helpers.analysis.rfm.DEFAULT_RULES``)."""
     segment_actions: Mapping[str, str] = field(default_factory=dict)
-    """Overrides of the recommended action per segment name."""
+    """Overrides of the recommended action (German text) per segment name."""
 
 
 @dataclass(frozen=True)
@@ -83,17 +84,18 @@ class ClvSettings:
     """Chapter "Kaufprognose und Kundenwert" (BG/NBD + Gamma-Gamma)."""
 
     holdout_weeks: int = 26
-    """Length of the holdout period at the end of the data, in weeks."""
+    """Length of the holdout period at the end of the data, in weeks (validation needs at least
+    as many weeks of calibration before it)."""
     horizon_months: int = 12
-    """CLV horizon in months."""
+    """CLV horizon in months (1 month = 365.25/12 days)."""
     discount_rate_yearly: float = 0.10
-    """Yearly discount rate for CLV."""
+    """Yearly discount rate for CLV (0.10 = 10 % p. a.; applied as the equivalent monthly rate)."""
     prediction_days: int = 90
-    """Window for "expected purchases in the next N days"."""
+    """Window for "expected purchases in the next N days", in days."""
     penalizer: float = 0.0
     """L2 penalizer for the first fit attempt; a retry with a larger one is reported."""
     min_repeat_buyers: int = 30
-    """Below this many repeat buyers the model part is skipped."""
+    """Below this many repeat buyers (customers with >= 2 purchase days) the model part is skipped."""
 
 
 @dataclass(frozen=True)
@@ -107,18 +109,45 @@ class ChurnSettings:
     min_class_share: float = 0.05
     """Skip the model when churners or stayers are rarer than this share."""
     random_state: int = 42
+    active_days: int | None = 365
+    """Only customers with a purchase within this many days up to a cut-off (cut-off day included,
+    i.e. ``recency_days < active_days``) are modelled and scored; older ones count as already
+    lost. ``None`` = all customers."""
 
 
 @dataclass(frozen=True)
 class ActionSettings:
     """Chapter "Maßnahmenplan" and target lists."""
 
-    budget: float = 20_000.0
+    budget: float = 2_000.0
     """Total campaign budget in EUR (assumption)."""
-    cost_per_contact: float = 3.0
-    """EUR per contacted customer (assumption)."""
-    segment_uplift: Mapping[str, float] = field(default_factory=dict)
-    """Overrides of the expected uplift (share of CLV gained) per segment."""
+    cost_per_contact: float = 0.50
+    """EUR per contacted customer, incl. handling of the offer (assumption)."""
+    reach_days: int = 730
+    """A customer counts as reachable (contact data probably still valid) when the last purchase is
+    less than this many days before the observation end (assumption); used for the priority."""
+    segment_uplift: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "Champions": 0.03,
+            "Treue Kunden": 0.05,
+            "Potenzielle Stammkunden": 0.08,
+            "Neukunden": 0.08,
+            "Vielversprechend": 0.06,
+            "Aufmerksamkeit nötig": 0.10,
+            "Drohen einzuschlafen": 0.12,
+            "Nicht verlieren": 0.15,
+            "Gefährdet": 0.15,
+            "Verloren": 0.02,
+        }
+    )
+    """Expected uplift per RFM segment: share of the customer's value (CLV, EUR) gained by one
+    contact (0..1; assumption, replace with campaign results). Segments given in a setting override
+    these defaults, the others keep them (see ``helpers.analysis.actions.effective_uplift``)."""
+    default_uplift: float = 0.05
+    """Expected uplift (share of value, 0..1) for segments not listed in ``segment_uplift`` (assumption)."""
+    max_list_rows: int = 1_000_000
+    """At most this many customers per sheet of the target-list workbook (Excel limit 1.048.576 rows);
+    the CSV files always contain all customers."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+-- Quarto-style cross-references for plain pandoc -> Typst.
+-- @fig-x / @tbl-x / @sec-x are parsed by pandoc as citations; turn them into native Typst
+-- references when the label exists in the document, otherwise into plain text (a reference
+-- to a skipped chapter must not break the PDF). Tables whose caption still ends with a
+-- literal "{#tbl-x}" get that identifier.
+
+local labels = {}
+local prefixes = { fig = true, tbl = true, sec = true }
+
+local function is_xref(id)
+  local p = id:match("^(%a+)%-")
+  return p ~= nil and prefixes[p] ~= nil
+end
+
+local function table_id_from_caption(tbl)
+  if tbl.identifier ~= nil and tbl.identifier ~= "" then return tbl end
+  local blocks = tbl.caption.long
+  if #blocks == 0 then return tbl end
+  local inlines = blocks[#blocks].content
+  if inlines == nil or #inlines == 0 then return tbl end
+  local last = inlines[#inlines]
+  if last.t == "Str" then
+    local id = last.text:match("^{#(tbl%-[%w%-]+)}$")
+    if id then
+      inlines:remove(#inlines)
+      if #inlines > 0 and inlines[#inlines].t == "Space" then inlines:remove(#inlines) end
+      tbl.identifier = id
+    end
+  end
+  return tbl
+end
+
+local function collect(doc)
+  doc:walk({
+    Table = function(t) t = table_id_from_caption(t); labels[t.identifier] = true end,
+    Figure = function(f) labels[f.identifier] = true end,
+    Header = function(h) labels[h.identifier] = true end,
+    Image = function(i) labels[i.identifier] = true end,
+    Div = function(d) labels[d.identifier] = true end,
+    Span = function(s) labels[s.identifier] = true end,
+  })
+end
+
+local function cite(c)
+  local out = pandoc.List()
+  for i, citation in ipairs(c.citations) do
+    local id = citation.id
+    if not is_xref(id) then return nil end
+    if i > 1 then out:insert(pandoc.Str(", ")) end
+    if labels[id] then
+      out:insert(pandoc.RawInline("typst", "@" .. id))
+    else
+      out:insert(pandoc.Str("(Verweis nicht verfügbar)"))
+    end
+  end
+  return out
+end
+
+function Pandoc(doc)
+  collect(doc)
+  doc = doc:walk({ Table = table_id_from_caption })
+  return doc:walk({ Cite = cite })
+end

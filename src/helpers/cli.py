@@ -1,0 +1,233 @@
+"""Command line: ``kundenwert report ...`` and ``kundenwert batch ...`` (German help and messages).
+
+Progress goes to stderr; the absolute PDF path is the last line of stdout. A
+:class:`~helpers.exceptions.KundenwertError` becomes a German message on stderr and the
+exception's exit code (2 for bad input), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from .exceptions import ConfigError, KundenwertError
+
+_GERMAN = {
+    "usage: ": "Aufruf: ",
+    "options": "Optionen",
+    "positional arguments": "Argumente",
+    "show this help message and exit": "diese Hilfe anzeigen und beenden",
+    "the following arguments are required: %s": "folgende Angaben fehlen: %s",
+    "unrecognized arguments: %s": "unbekannte Angaben: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ungültige Auswahl: %(value)r (möglich: %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "Angabe %(argument_name)s: %(message)s",
+    "expected one argument": "erwartet einen Wert",
+    "expected at least one argument": "erwartet mindestens einen Wert",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: Fehler: %(message)s\n",
+    "ambiguous option: %(option)s could match %(matches)s": "mehrdeutige Option: %(option)s passt zu %(matches)s",
+    "invalid %(type)s value: %(value)r": "ungültiger Wert: %(value)r",
+}
+
+
+def _german_gettext(message: str) -> str:
+    return _GERMAN.get(message, message)
+
+
+def _install_german() -> None:
+    """argparse's own strings (``usage:``, ``options``, ...) in German."""
+    argparse._ = _german_gettext  # type: ignore[attr-defined]
+    argparse.ngettext = lambda s, p, n: _german_gettext(s if n == 1 else p)  # type: ignore[attr-defined]
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="diese Hilfe anzeigen und beenden")
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"erwartet SCHLÜSSEL=WERT, erhalten: {text!r}")
+    return key.strip(), value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _install_german()
+    parser = _Parser(
+        prog="kundenwert",
+        description="Kundenwert-Analyse: erstellt aus einem Transaktionsexport einen deutschen PDF-Bericht "
+                    "(RFM-Segmente, Kundenwert, Abwanderung, Maßnahmenplan).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="BEFEHL", parser_class=_Parser, title="Befehle")
+    rep = sub.add_parser("report", help="Bericht für einen Kunden erstellen",
+                         description="Erstellt den PDF-Bericht für einen Kunden.")
+    rep.add_argument("--data", type=Path, metavar="DATEI",
+                     help="Transaktionsexport des Kunden (CSV, Excel oder Parquet)")
+    rep.add_argument("--client", metavar="NAME", help="Name des Kunden (erscheint im Bericht)")
+    rep.add_argument("--out", type=Path, default=None, metavar="ORDNER",
+                     help="Ausgabeordner (Standard: reports/)")
+    rep.add_argument("--map", type=_key_value, action="append", default=[], metavar="SPALTE=QUELLE",
+                     help="Spaltenzuordnung, z. B. revenue=\"Umsatz (€)\"; mehrfach möglich")
+    rep.add_argument("--engine", choices=("auto", "typst", "quarto"), default="auto",
+                     help="PDF-Erzeugung: auto (Quarto, falls installiert, sonst Typst), typst oder quarto")
+    rep.add_argument("--set", type=_key_value, action="append", default=[], metavar="EINSTELLUNG=WERT",
+                     help="Einstellung überschreiben, z. B. gross_margin=0.35 oder clv.horizon_months=6")
+    rep.add_argument("--no-pseudonym", action="store_true",
+                     help="Kundennummern nicht pseudonymisieren (nur mit Einwilligung des Kunden)")
+    rep.add_argument("--observation-end", metavar="JJJJ-MM-TT",
+                     help="Ende des Beobachtungszeitraums (Standard: letzter Tag mit Bestellungen)")
+    rep.add_argument("--sheet", metavar="NAME", help="Tabellenblatt bei Excel-Dateien (Standard: erstes Blatt)")
+    rep.add_argument("--config", type=Path, metavar="YAML",
+                     help="YAML-Datei des Kunden mit data, client, column_map und settings")
+    bat = sub.add_parser("batch", help="Berichte für mehrere Kunden aus einer Batch-Datei erstellen",
+                         description="Erstellt Berichte für alle Kunden einer Batch-Datei.")
+    try:
+        import importlib
+
+        batch = importlib.import_module("helpers.batch")  # optional module, written separately
+        batch.configure_parser(bat)
+        bat.set_defaults(batch_ready=True)
+    except ImportError:
+        bat.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        bat.set_defaults(batch_ready=False)
+    return parser
+
+
+def _read_client_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"Die Konfigurationsdatei „{path}“ wurde nicht gefunden.") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Die Konfigurationsdatei „{path}“ ist kein gültiges YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"Die Konfigurationsdatei „{path}“ muss Schlüssel wie data, client, settings enthalten.")
+    allowed = {"data", "client", "column_map", "settings", "engine", "out"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ConfigError(
+            f"Unbekannte Schlüssel in „{path}“: {', '.join(sorted(map(str, unknown)))}. "
+            f"Erlaubt: {', '.join(sorted(allowed))}."
+        )
+    return data
+
+
+def _flatten(settings: Any, where: str) -> dict:
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ConfigError(f"„settings“ in {where} muss eine Zuordnung Einstellung: Wert sein.")
+    out: dict = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and key in ("data", "economics", "rfm", "clv", "churn", "actions"):
+            for sub, v in value.items():
+                out[f"{key}.{sub}"] = v
+        else:
+            out[str(key)] = value
+    return out
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[Path, Any, str, Path | None]:
+    """Merge ``--config`` YAML and command-line options -> ``(data_path, cfg, engine, out_dir)``."""
+    from .config import ReportConfig
+
+    file_cfg: dict = {}
+    base = Path.cwd()
+    if args.config:
+        file_cfg = _read_client_yaml(args.config)
+        base = args.config.resolve().parent
+    settings = _flatten(file_cfg.get("settings"), str(args.config))
+    column_map = dict(file_cfg.get("column_map") or {})
+    column_map.update(dict(args.map))
+    if column_map:
+        settings["data.column_map"] = column_map
+    for key, value in args.set:
+        settings[key] = value
+    if args.no_pseudonym:
+        settings["pseudonymize"] = False
+    if args.observation_end:
+        settings["observation_end"] = args.observation_end
+    if args.sheet:
+        settings["data.sheet"] = args.sheet
+    data = args.data or (base / str(file_cfg["data"]) if file_cfg.get("data") else None)
+    client = args.client or file_cfg.get("client")
+    if data is None:
+        raise ConfigError("Bitte die Datendatei angeben: --data DATEI (oder „data:“ in der YAML-Datei).")
+    if not client:
+        raise ConfigError("Bitte den Kundennamen angeben: --client NAME (oder „client:“ in der YAML-Datei).")
+    try:
+        cfg = ReportConfig.from_settings(str(client), settings)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Ungültige Einstellung: {exc}") from None
+    out = args.out or (base / str(file_cfg["out"]) if file_cfg.get("out") else None)
+    engine = args.engine if args.engine != "auto" else str(file_cfg.get("engine", "auto"))
+    return Path(data), cfg, engine, out
+
+
+def run_report(args: argparse.Namespace) -> Path:
+    """``kundenwert report``: build one PDF, progress lines on stderr."""
+    from .config import REPORTS_DIR
+    from .report.pipeline import build_report
+
+    import warnings
+
+    warnings.formatwarning = lambda message, *_a, **_k: f"Hinweis: {message}\n"
+    data, cfg, engine, out = config_from_args(args)
+    if not data.exists():
+        raise ConfigError(f"Die Datei „{data}“ wurde nicht gefunden.")
+
+    def progress(client: str, title: str, i: int, n: int) -> None:
+        print(f"[{i}/{n}] {title} …", file=sys.stderr, flush=True)
+
+    print(f"Erstelle Bericht für „{cfg.client_name}“ aus {data.name} …", file=sys.stderr, flush=True)
+    return build_report(data, cfg, out or REPORTS_DIR, engine=engine, progress=progress)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "batch":
+            if not getattr(args, "batch_ready", False):
+                print("Fehler: Der Batch-Modus ist in dieser Installation nicht verfügbar (helpers.batch fehlt).",
+                      file=sys.stderr)
+                return 2
+            import importlib
+
+            return int(importlib.import_module("helpers.batch").run(args))
+        pdf = run_report(args)
+    except KundenwertError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 1))
+    except KeyboardInterrupt:
+        print("Abgebrochen.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: German message instead of a traceback
+        import os
+        import traceback
+
+        if os.environ.get("KUNDENWERT_DEBUG"):
+            traceback.print_exc()
+        print(f"Unerwarteter Fehler ({type(exc).__name__}): {exc}\n"
+              "Für Details mit KUNDENWERT_DEBUG=1 erneut ausführen.", file=sys.stderr)
+        return 1
+    print("Bericht fertig.", file=sys.stderr)
+    print(pdf)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""Course mode: student and instructor versions of the chapter notebooks.
+
+Cell tags (docs/architecture.md): ``exercise`` marks the task text and the student's code
+scaffold, ``solution`` the model solution. The builder writes
+
+- the **student version** (``build/kurs/studierende/``): solution cells removed, everything
+  else unchanged;
+- the **instructor version** (``build/kurs/lehrende/``): solutions kept.
+
+In both versions every exercise *code* cell carries the tags ``skip-execution`` (honoured by
+nbclient and papermill) and ``nbval-skip`` (honoured by ``pytest --nbval-lax``), because a
+scaffold with ``...`` placeholders cannot run before the student has filled it in. Outputs and
+execution counts are cleared. The sample data the notebooks read via relative paths is copied
+next to the output folder, so ``build/kurs/`` is self-contained.
+
+Usage::
+
+    python -m helpers.course build [--out DIR] [--instructor]
+    python -m helpers.course tag notebooks/05-abwanderung.ipynb   # add the skip tags in place
+
+:func:`execute` runs a notebook with nbclient (skipping tagged cells) and returns per-cell
+durations in seconds; :func:`check` is the self-check students call after an exercise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import copy
+import math
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import nbformat
+from nbformat import NotebookNode
+
+from .config import NOTEBOOK_DIR, PROJECT_ROOT
+
+EXERCISE = "exercise"
+SOLUTION = "solution"
+PARAMETERS = "parameters"
+SKIP_TAGS: tuple[str, ...] = ("skip-execution", "nbval-skip")
+"""Tags that make nbclient/papermill (``skip-execution``) and nbval (``nbval-skip``) skip a cell."""
+
+BUILD_DIR = PROJECT_ROOT / "build" / "kurs"
+STUDENT_DIR = BUILD_DIR / "studierende"
+INSTRUCTOR_DIR = BUILD_DIR / "lehrende"
+
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet")
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def tags(cell: NotebookNode) -> list[str]:
+    """The cell's tags (empty list when none)."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def has_tag(cell: NotebookNode, tag: str) -> bool:
+    return tag in tags(cell)
+
+
+def strip_outputs(nb: NotebookNode) -> NotebookNode:
+    """Copy of ``nb`` without outputs, execution counts and execution timing metadata."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+    nb.metadata.pop("papermill", None)
+    return nb
+
+
+def mark_exercises(nb: NotebookNode) -> NotebookNode:
+    """Copy of ``nb`` whose exercise code cells carry the :data:`SKIP_TAGS`."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and has_tag(cell, EXERCISE):
+            cell.metadata["tags"] = tags(cell) + [t for t in SKIP_TAGS if not has_tag(cell, t)]
+    return nb
+
+
+def instructor_version(nb: NotebookNode) -> NotebookNode:
+    """Instructor notebook: solutions kept, exercise scaffolds marked as skipped, no outputs."""
+    return mark_exercises(strip_outputs(nb))
+
+
+def student_version(nb: NotebookNode) -> NotebookNode:
+    """Student notebook: :func:`instructor_version` without the cells tagged ``solution``."""
+    nb = instructor_version(nb)
+    nb.cells = [c for c in nb.cells if not has_tag(c, SOLUTION)]
+    return nb
+
+
+def version(nb: NotebookNode, instructor: bool) -> NotebookNode:
+    return instructor_version(nb) if instructor else student_version(nb)
+
+
+# --------------------------------------------------------------------------- static checks
+
+
+def parameter_values(nb: NotebookNode) -> dict[str, object]:
+    """Literal values assigned in the ``parameters`` cell (names -> Python values)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and has_tag(cell, PARAMETERS):
+            values: dict[str, object] = {}
+            for node in ast.parse(_python_only(cell.source)).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    try:
+                        values[node.targets[0].id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        values[node.targets[0].id] = ast.unparse(node.value)
+            return values
+    return {}
+
+
+def _python_only(source: str) -> str:
+    """Drop IPython magics/shell lines so ``ast`` can parse a cell."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds at top level, names it reads) – a conservative approximation."""
+    tree = ast.parse(_python_only(source))
+    bound: set[str] = set()
+    read: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound.add((alias.asname or alias.name).split(".")[0])
+    return bound, read
+
+
+def solution_leaks(nb: NotebookNode) -> list[tuple[int, str]]:
+    """Names that only ``solution`` (or ``exercise``) cells bind but a later normal cell reads.
+
+    Returns ``(cell index, name)`` pairs; an empty list means the student version (solution
+    cells removed) can run top to bottom. Exercise cells are skipped on execution, so names
+    bound only there count as missing too. A name that the reading cell binds itself (e.g.
+    its own ``import math``) is assumed to be bound before use.
+    """
+    available: set[str] = set(dir(builtins)) | {"display", "get_ipython"}
+    only_in_solutions: set[str] = set()
+    leaks: list[tuple[int, str]] = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = _names(cell.source)
+        if has_tag(cell, SOLUTION) or has_tag(cell, EXERCISE):
+            only_in_solutions |= bound - available
+            continue
+        leaks += [(i, name) for name in sorted((read - bound) & only_in_solutions)]
+        available |= bound
+        only_in_solutions -= bound
+    return leaks
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    notebooks: tuple[Path, ...]
+    data_files: tuple[Path, ...]
+
+
+def _chapter_paths() -> list[Path]:
+    from .chapters import CHAPTERS
+
+    return [ch.path for ch in CHAPTERS if ch.path.exists()]
+
+
+def _copy_relative_data(nb: NotebookNode, source_dir: Path, out_dir: Path) -> list[Path]:
+    """Copy the file ``data_path`` points to so the same relative path works from ``out_dir``."""
+    data_path = parameter_values(nb).get("data_path")
+    if not isinstance(data_path, str) or Path(data_path).is_absolute():
+        return []
+    src = (source_dir / data_path).resolve()
+    dst = (out_dir / data_path).resolve()
+    if not src.is_file() or src == dst:
+        return []
+    copied = []
+    # Copy the data files of that folder (and its data dictionary, unless it would land
+    # next to the notebooks).
+    for f in sorted(src.parent.iterdir()):
+        target = dst.parent / f.name
+        wanted = f.suffix.lower() in DATA_SUFFIXES or (f.name == "README.md" and dst.parent != out_dir.resolve())
+        if f.is_file() and wanted and not (target.exists() and target.stat().st_size == f.stat().st_size
+                                and target.stat().st_mtime >= f.stat().st_mtime):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+            copied.append(target)
+    return copied
+
+
+def build(
+    out_dir: Path | None = None,
+    instructor: bool = False,
+    notebooks: Sequence[Path] | None = None,
+) -> BuildResult:
+    """Write the student (or instructor) version of every chapter notebook to ``out_dir``.
+
+    ``notebooks`` defaults to all chapter notebooks that exist in ``notebooks/``.
+    """
+    out_dir = Path(out_dir or (INSTRUCTOR_DIR if instructor else STUDENT_DIR))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    data: list[Path] = []
+    for path in notebooks if notebooks is not None else _chapter_paths():
+        path = Path(path)
+        nb = nbformat.read(path, as_version=4)
+        out = version(nb, instructor)
+        target = out_dir / path.name
+        nbformat.write(out, target)
+        written.append(target)
+        data += _copy_relative_data(nb, path.parent, out_dir)
+    readme = NOTEBOOK_DIR / "README.md"
+    if readme.exists() and notebooks is None:
+        shutil.copy2(readme, out_dir / "README.md")
+    return BuildResult(tuple(written), tuple(data))
+
+
+# --------------------------------------------------------------------------- execution
+
+
+@dataclass(frozen=True)
+class CellTiming:
+    index: int
+    seconds: float
+    first_line: str
+
+
+def execute(
+    nb: NotebookNode,
+    cwd: Path = NOTEBOOK_DIR,
+    timeout: int = 600,
+    kernel_name: str = "python3",
+    skip_tag: str = "skip-execution",
+) -> tuple[NotebookNode, list[CellTiming]]:
+    """Execute ``nb`` (a copy) with nbclient in ``cwd``; cells tagged ``skip_tag`` are skipped.
+
+    Returns the executed notebook and the wall-clock duration in seconds of every executed
+    code cell. Raises ``nbclient.exceptions.CellExecutionError`` on the first failing cell.
+    """
+    from nbclient import NotebookClient
+
+    nb = copy.deepcopy(nb)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": str(cwd)}},
+        skip_cells_with_tag=skip_tag,
+        record_timing=True,
+    )
+    timings: list[CellTiming] = []
+    original = client.async_execute_cell
+
+    async def timed(cell, cell_index, *args, **kwargs):
+        start = time.perf_counter()
+        result = await original(cell, cell_index, *args, **kwargs)
+        if cell.cell_type == "code" and skip_tag not in tags(cell):
+            first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#|")), "")
+            timings.append(CellTiming(cell_index, time.perf_counter() - start, first[:60]))
+        return result
+
+    client.async_execute_cell = timed  # type: ignore[method-assign]
+    client.execute()
+    return nb, timings
+
+
+# --------------------------------------------------------------------------- self-check
+
+
+def check(actual: object, expected: object, hint: str = "", rel_tol: float = 1e-6) -> bool:
+    """Self-check for exercises: compare a student's answer with the expected value.
+
+    Numbers are compared with relative tolerance ``rel_tol``; pandas objects with
+    ``pandas.testing`` (values only, ``rtol=rel_tol``); anything else with ``==``.
+    Prints a German confirmation, or raises ``AssertionError`` with the German ``hint``.
+    """
+    import pandas as pd
+
+    ok: bool
+    if actual is Ellipsis:
+        raise AssertionError("Die Lücke „...“ ist noch nicht ausgefüllt. " + hint)
+    if isinstance(expected, (pd.Series, pd.DataFrame)):
+        try:
+            if isinstance(expected, pd.Series):
+                pd.testing.assert_series_equal(actual, expected, rtol=rel_tol, check_names=False,
+                                               check_dtype=False, check_index_type=False)
+            else:
+                pd.testing.assert_frame_equal(actual, expected, rtol=rel_tol, check_dtype=False,
+                                              check_index_type=False)
+            ok = True
+        except (AssertionError, TypeError):
+            ok = False
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        try:
+            ok = math.isclose(float(actual), float(expected), rel_tol=rel_tol, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            ok = False
+    else:
+        ok = bool(actual == expected)
+    if not ok:
+        raise AssertionError("Noch nicht richtig. " + hint if hint else "Noch nicht richtig.")
+    print("Richtig – gut gemacht!")
+    return True
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.course",
+        description="Kursversionen der Kapitel-Notebooks erzeugen.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="Studierenden- oder Lehrendenversion schreiben")
+    b.add_argument("--out", type=Path, default=None,
+                   help="Zielordner (Standard: build/kurs/studierende bzw. build/kurs/lehrende)")
+    b.add_argument("--instructor", "--lehrende", action="store_true",
+                   help="Lehrendenversion mit Musterlösungen erzeugen")
+    t = sub.add_parser("tag", help="Übungs-Codezellen in Notebooks mit skip-execution/nbval-skip markieren")
+    t.add_argument("paths", nargs="+", type=Path)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.command == "tag":
+        for path in args.paths:
+            nb = nbformat.read(path, as_version=4)
+            marked = mark_exercises(nb)
+            if marked != nb:
+                nbformat.write(marked, path)
+                print(f"markiert: {path}")
+        return 0
+    result = build(args.out, instructor=args.instructor)
+    if not result.notebooks:
+        print("Keine Kapitel-Notebooks in notebooks/ gefunden.", file=sys.stderr)
+        return 1
+    target = result.notebooks[0].parent
+    label = "Lehrendenversion" if args.instructor else "Studierendenversion"
+    print(f"{label}: {len(result.notebooks)} Notebooks in {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

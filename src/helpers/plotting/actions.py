@@ -1,0 +1,74 @@
+"""Charts for the chapter "Maßnahmenplan". Results in, Figure out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .style import BRAND, axis_format, new_figure
+
+_PRIORITY_COLORS = {"hoch": "negative", "mittel": "accent", "niedrig": "neutral"}
+
+
+def value_by_segment(matrix: pd.DataFrame, column: str = "value_at_risk"):
+    """Horizontal bars per segment (EUR in ``column``), coloured by priority, largest on top."""
+    m = matrix.sort_values(column, ascending=True, kind="stable")
+    fig, ax = new_figure(height=max(2.2, 0.32 * len(m) + 0.9))
+    colors = [BRAND.colors[_PRIORITY_COLORS.get(p, "neutral")] for p in m["priority"]]
+    ax.barh(m["segment"].astype(str), m[column].fillna(0.0), color=colors)
+    label = "Gefährdeter Deckungsbeitrag" if column == "value_at_risk" else "Kundenwert"
+    ax.set(xlabel=label, ylabel="")
+    axis_format(ax, "x", "eur")
+    ax.grid(axis="y", visible=False)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=BRAND.colors[c], label=f"Priorität {p}") for p, c in _PRIORITY_COLORS.items()
+               if p in set(m["priority"])]
+    ax.legend(handles=handles, loc="lower right")
+    return fig
+
+
+def budget_by_segment(per_segment: pd.DataFrame):
+    """Cost and expected extra contribution (EUR) of the contacted customers per segment."""
+    s = per_segment[per_segment["contacts"] > 0].sort_values("expected_gain", ascending=True, kind="stable")
+    fig, ax = new_figure(height=max(2.2, 0.42 * len(s) + 0.9))
+    y = np.arange(len(s))
+    ax.barh(y + 0.2, s["expected_gain"], height=0.4, color=BRAND.colors["positive"],
+            label="Erwarteter Zusatz-Deckungsbeitrag")
+    ax.barh(y - 0.2, s["cost"], height=0.4, color=BRAND.colors["neutral"], label="Kosten der Kontakte")
+    ax.set_yticks(y, s["segment"].astype(str))
+    ax.set(xlabel="Betrag", ylabel="")
+    axis_format(ax, "x", "eur")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def lift_heatmap(pairs: pd.DataFrame, categories: list[str]):
+    """Lift of ``A -> B`` (rows: bought A, columns: also bought B); 1 = no association."""
+    import seaborn as sns
+
+    grid = pd.DataFrame(np.nan, index=categories, columns=categories)
+    if len(pairs):
+        piv = pairs.pivot(index="antecedent", columns="consequent", values="lift")
+        grid.update(piv)
+    n = len(categories)
+    fig, ax = new_figure(height=max(2.6, 0.38 * n + 1.2))
+    vmax = float(np.nanmax(grid.to_numpy())) if grid.notna().any().any() else 2.0
+    span = max(abs(vmax - 1.0), 0.1)
+    annot = grid.map(lambda v: "" if pd.isna(v) else f"{v:.2f}".replace(".", ","))
+    sns.heatmap(grid.astype(float), ax=ax, cmap="RdBu_r", center=1.0, vmin=1 - span, vmax=1 + span,
+                annot=annot, fmt="", cbar_kws={"label": "Lift"}, linewidths=0.5, linecolor="white",
+                annot_kws={"fontsize": 7})
+    ax.set(xlabel="… kauft auch", ylabel="Wer … kauft")
+    ax.grid(False)
+    ax.tick_params(axis="x", labelrotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    cbar = ax.collections[0].colorbar
+    from matplotlib.ticker import FuncFormatter
+
+    from .. import fmt
+
+    cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v, 2)))
+    return fig

@@ -1,0 +1,146 @@
+"""Charts for the chapter "Abwanderungsprognose". Results in, Figure out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from .. import fmt
+from .style import BRAND, axis_format, new_figure
+
+_COLORS = {"logit": "primary", "hgb": "accent", "bgnbd": "neutral"}
+
+
+def _label(model: str) -> str:
+    from ..narrative.churn import model_label
+
+    return model_label(model)
+
+
+def _color(model: str) -> str:
+    return BRAND.colors[_COLORS.get(model, "secondary")]
+
+
+def roc_pr(predictions: pd.DataFrame, models=("logit", "hgb", "bgnbd")):
+    """ROC curve (left) and precision-recall curve (right) on the evaluation cut-off.
+
+    ``predictions``: column ``churned`` (0/1) plus one score column per model.
+    """
+    fig, (ax1, ax2) = new_figure(height=3.0, ncols=2)
+    y = predictions["churned"].to_numpy()
+    for m in [m for m in models if m in predictions.columns]:
+        fpr, tpr, _ = roc_curve(y, predictions[m])
+        ax1.plot(fpr, tpr, color=_color(m), label=_label(m), lw=1.6)
+        prec, rec, _ = precision_recall_curve(y, predictions[m])
+        ax2.plot(rec, prec, color=_color(m), label=_label(m), lw=1.6)
+    ax1.plot([0, 1], [0, 1], ls="--", color=BRAND.colors["neutral"], lw=0.8, label="Zufall")
+    ax2.axhline(y.mean(), ls="--", color=BRAND.colors["neutral"], lw=0.8, label="Zufall")
+    ax1.set(xlabel="Anteil fälschlich gewarnter Wiederkaufender", ylabel="Anteil erkannter Abwandernder",
+            title="ROC-Kurve")
+    ax2.set(xlabel="Anteil erkannter Abwandernder", ylabel="Trefferquote der Warnungen",
+            title="Precision-Recall-Kurve", ylim=(0, 1.02))
+    for ax in (ax1, ax2):
+        axis_format(ax, "x", "pct")
+        axis_format(ax, "y", "pct")
+    ax1.legend(loc="lower right")
+    return fig
+
+
+def gains_lift(lift: dict[str, pd.DataFrame], best: str):
+    """Cumulative gains per model (left) and lift per decile of the chosen model (right)."""
+    fig, (ax1, ax2) = new_figure(height=3.0, ncols=2)
+    for m, df in lift.items():
+        x = np.r_[0, df["cum_share_customers"].to_numpy()]
+        g = np.r_[0, df["cum_share_churners"].to_numpy()]
+        ax1.plot(x, g, marker="o", ms=2.5, color=_color(m), label=_label(m), lw=1.5)
+    ax1.plot([0, 1], [0, 1], ls="--", color=BRAND.colors["neutral"], lw=0.8, label="Zufall")
+    ax1.set(xlabel="Angesprochene Kundschaft (nach Risiko sortiert)", ylabel="Anteil erreichter Abwandernder",
+            title="Gewinnkurve (Gains)")
+    axis_format(ax1, "x", "pct")
+    axis_format(ax1, "y", "pct")
+    ax1.legend(loc="lower right")
+    df = lift[best]
+    ax2.bar(df.index, df["lift"], color=_color(best))
+    ax2.axhline(1, ls="--", color=BRAND.colors["neutral"], lw=0.8)
+    ax2.set(xlabel="Risiko-Dezil (1 = höchstes Risiko)", ylabel="Lift (Quote / Durchschnitt)",
+            title=f"Lift je Dezil: {_label(best)}")
+    ax2.set_xticks(df.index)
+    axis_format(ax2, "y", "number", 1)
+    return fig
+
+
+def calibration(calib: dict[str, pd.DataFrame], models=("logit", "hgb")):
+    """Mean predicted churn probability vs observed churn rate per score decile."""
+    fig, ax = new_figure(height=3.2, width=4.2)
+    for m in [m for m in models if m in calib]:
+        df = calib[m]
+        ax.plot(df["mean_predicted"], df["observed_rate"], marker="o", ms=3, color=_color(m), label=_label(m))
+    ax.plot([0, 1], [0, 1], ls="--", color=BRAND.colors["neutral"], lw=0.8, label="perfekt kalibriert")
+    ax.set(xlabel="Vorhergesagte Abwanderungswahrscheinlichkeit", ylabel="Tatsächliche Abwanderungsquote",
+           title="Kalibrierung", xlim=(0, 1), ylim=(0, 1))
+    axis_format(ax, "x", "pct")
+    axis_format(ax, "y", "pct")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def drivers(coefficients: pd.DataFrame, importance: pd.DataFrame, n: int = 8):
+    """Top drivers: standardized coefficients (left) and permutation importance (right)."""
+    from ..narrative.churn import feature_label
+
+    fig, (ax1, ax2) = new_figure(height=3.4, ncols=2)
+    c = coefficients.head(n).iloc[::-1]
+    colors = [BRAND.colors["negative"] if v > 0 else BRAND.colors["positive"] for v in c["coefficient"]]
+    ax1.barh([_wrap(feature_label(f)) for f in c["feature"]], c["coefficient"], color=colors)
+    ax1.axvline(0, color=BRAND.colors["neutral"], lw=0.8)
+    ax1.set(xlabel="Standardisierter Koeffizient (> 0: höheres Risiko)", title="Logistische Regression")
+    axis_format(ax1, "x", "number", 1)
+    i = importance.head(n).iloc[::-1]
+    ax2.barh([_wrap(feature_label(f)) for f in i["feature"]], i["importance"],
+             xerr=i["importance_std"], color=BRAND.colors["accent"])
+    ax2.set(xlabel="Rückgang der ROC AUC beim Vertauschen", title="Gradient Boosting")
+    axis_format(ax2, "x", "number", 2)
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="y", labelsize=7)
+    return fig
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def risk_value_matrix(matrix: pd.DataFrame):
+    """3 x 3 heatmap: expected loss (EUR, colour) and customer count per risk x value tercile."""
+    from ..narrative.churn import GROUP_NAMES
+
+    loss = matrix.pivot(index="risk_group", columns="value_group", values="expected_loss").sort_index(ascending=False)
+    count = matrix.pivot(index="risk_group", columns="value_group", values="customers").loc[loss.index, loss.columns]
+    fig, ax = new_figure(height=3.0, width=4.8)
+    im = ax.imshow(loss.to_numpy(dtype=float), cmap=BRAND.sequential, aspect="auto")
+    vmax = float(np.nanmax(loss.to_numpy(dtype=float))) or 1.0
+    for r in range(3):
+        for c in range(3):
+            v = float(loss.iloc[r, c])
+            ax.text(c, r, f"{fmt.eur(v)}\n{fmt.integer(count.iloc[r, c])} Kunden", ha="center", va="center",
+                    fontsize=8, color="white" if v > 0.6 * vmax else BRAND.colors["text"])
+    ax.set_xticks(range(3), [GROUP_NAMES[g] for g in loss.columns])
+    ax.set_yticks(range(3), [GROUP_NAMES[g] for g in loss.index])
+    ax.set(xlabel="Kundenwert (Drittel)", ylabel="Abwanderungsrisiko (Drittel)",
+           title="Erwarteter Verlust nach Risiko und Wert")
+    ax.grid(False)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    axis_format(cb.ax, "y", "eur")
+    return fig
+
+
+def risk_distribution(scores: pd.DataFrame):
+    """Histogram of the churn risk of current customers."""
+    fig, ax = new_figure(height=2.8)
+    ax.hist(scores["churn_risk"], bins=np.linspace(0, 1, 21), color=BRAND.colors["primary"], edgecolor="white")
+    ax.set(xlabel="Abwanderungsrisiko", ylabel="Kundinnen und Kunden", title="Verteilung des Abwanderungsrisikos")
+    axis_format(ax, "x", "pct")
+    axis_format(ax, "y", "int")
+    return fig

@@ -1,0 +1,150 @@
+"""Assembled Markdown -> PDF. The only module that calls pandoc, Typst or Quarto.
+
+Engines: ``"typst"`` (pandoc from pypandoc-binary + the ``typst`` Python package, always
+available) and ``"quarto"`` (when ``quarto`` is on PATH); ``"auto"`` picks quarto if present.
+
+Atomicity: the PDF is compiled into a temporary file in the target folder and moved into
+place with :func:`os.replace` only on success. The caller (pipeline) deletes an old PDF at
+the start of a run, so a failed run never leaves a PDF that looks like a fresh result.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from ..config import TEMPLATE_DIR
+from ..exceptions import RenderError
+from .brand import font_dirs, resolved_brand
+
+ENGINES = ("auto", "typst", "quarto")
+BUILD_TEMPLATE_DIR = "_template"
+"""Folder (inside the build folder) that receives the Typst template, brand file and logo."""
+PANDOC_TEMPLATE = TEMPLATE_DIR / "kundenwert-pandoc.typ"
+LUA_FILTER = TEMPLATE_DIR / "crossref.lua"
+
+
+def quarto_available() -> bool:
+    return shutil.which("quarto") is not None
+
+
+def choose_engine(engine: str) -> str:
+    """Resolve ``"auto"``; raise a German RenderError for unknown or unavailable engines."""
+    if engine not in ENGINES:
+        raise RenderError(f"Unbekannte PDF-Erzeugung „{engine}“. Möglich: {', '.join(ENGINES)}.")
+    if engine == "auto":
+        return "quarto" if quarto_available() else "typst"
+    if engine == "quarto" and not quarto_available():
+        raise RenderError("Quarto ist auf diesem Rechner nicht installiert. Bitte --engine typst verwenden.")
+    return engine
+
+
+def prepare_build_dir(build_dir: Path, logo: str | Path | None = None) -> str | None:
+    """Copy template, Lua filter and resolved brand file into ``build_dir/_template``.
+
+    Returns the logo's file name inside that folder (or ``None``). Raises RenderError if the
+    logo file is missing.
+    """
+    tdir = build_dir / BUILD_TEMPLATE_DIR
+    tdir.mkdir(parents=True, exist_ok=True)
+    for name in ("kundenwert.typ", "typst-show.typ", "typst-template.typ"):
+        if (TEMPLATE_DIR / name).exists():
+            shutil.copyfile(TEMPLATE_DIR / name, tdir / name)
+    (tdir / "brand.yml").write_text(yaml.safe_dump(resolved_brand(), allow_unicode=True), "utf-8")
+    if not logo:
+        return None
+    logo = Path(logo)
+    if not logo.is_file():
+        raise RenderError(f"Die Logo-Datei „{logo}“ wurde nicht gefunden.")
+    if logo.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+        raise RenderError(f"Das Logo „{logo.name}“ muss eine PNG-, JPG- oder SVG-Datei sein.")
+    name = "logo" + logo.suffix.lower()
+    shutil.copyfile(logo, tdir / name)
+    return name
+
+
+def markdown_to_typst(md_path: Path, typ_path: Path) -> None:
+    """pandoc Markdown -> Typst source with the project's template and cross-reference filter."""
+    import pypandoc
+
+    pandoc = pypandoc.get_pandoc_path()
+    cmd = [
+        pandoc, str(md_path), "--from", "markdown", "--to", "typst", "--standalone",
+        "--template", str(PANDOC_TEMPLATE), "--lua-filter", str(LUA_FILTER),
+        "--resource-path", str(md_path.parent), "--output", str(typ_path),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=md_path.parent, check=False)
+    if proc.returncode != 0:
+        raise RenderError(f"Pandoc konnte den Bericht nicht umwandeln: {proc.stderr.strip()[:2000]}")
+
+
+def typst_to_pdf(typ_path: Path, pdf_path: Path, root: Path) -> list[str]:
+    """Compile Typst to ``pdf_path``; returns Typst's warnings (text)."""
+    import typst
+
+    try:
+        compiler = typst.Compiler(root=str(root), font_paths=font_dirs(), ignore_system_fonts=True)
+        _, warnings = compiler.compile_with_warnings(input=str(typ_path), output=str(pdf_path), format="pdf")
+    except Exception as exc:  # typst.TypstError and friends
+        msg = getattr(exc, "message", None) or str(exc)
+        raise RenderError(f"Typst konnte das PDF nicht erstellen: {msg}") from exc
+    return [getattr(w, "message", str(w)) for w in warnings]
+
+
+def _atomic_target(pdf_path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.stem}-", suffix=".pdf.tmp", dir=pdf_path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def render_typst(md_path: Path, pdf_path: Path) -> tuple[Path, list[str]]:
+    """Render with pandoc + Typst; the build folder is ``md_path.parent`` (Typst root)."""
+    build = md_path.parent
+    typ_path = md_path.with_suffix(".typ")
+    markdown_to_typst(md_path, typ_path)
+    tmp = _atomic_target(pdf_path)
+    try:
+        warnings = typst_to_pdf(typ_path, tmp, build)
+        os.replace(tmp, pdf_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return pdf_path, warnings
+
+
+def render_quarto(md_path: Path, pdf_path: Path) -> tuple[Path, list[str]]:
+    """Render the same document with Quarto (``format: typst``, our template partials)."""
+    build = md_path.parent
+    qmd = build / (md_path.stem + ".qmd")
+    text = md_path.read_text("utf-8")
+    head, sep, body = text.partition("\n---\n")
+    extra = (
+        "format:\n  typst:\n    keep-typ: true\n    template-partials:\n"
+        f"      - {BUILD_TEMPLATE_DIR}/typst-show.typ\n      - {BUILD_TEMPLATE_DIR}/typst-template.typ\n"
+        "lang: de\n"
+    )
+    qmd.write_text(head.replace("lang: de-DE", "") + "\n" + extra + sep + body, "utf-8")
+    proc = subprocess.run(
+        ["quarto", "render", qmd.name, "--to", "typst"], cwd=build, capture_output=True, text=True, check=False
+    )
+    produced = qmd.with_suffix(".pdf")
+    if proc.returncode != 0 or not produced.exists():
+        raise RenderError(f"Quarto konnte das PDF nicht erstellen: {proc.stderr.strip()[-2000:]}")
+    tmp = _atomic_target(pdf_path)
+    try:
+        shutil.move(produced, tmp)
+        os.replace(tmp, pdf_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return pdf_path, []
+
+
+def render(md_path: Path, pdf_path: Path, engine: str = "auto") -> tuple[Path, list[str]]:
+    """Render ``md_path`` (in its build folder) to ``pdf_path`` atomically; returns (pdf, warnings)."""
+    engine = choose_engine(engine)
+    fn = render_quarto if engine == "quarto" else render_typst
+    return fn(Path(md_path), Path(pdf_path))

@@ -1,0 +1,57 @@
+"""Holdout validation helpers, hand-computed on tiny fixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.analysis import clv_validation as v
+from helpers.analysis.clv_data import holdout_counts
+
+
+def test_calibration_end_needs_calibration_as_long_as_holdout():
+    first = pd.Timestamp("2026-01-01")
+    assert v.calibration_end(first, pd.Timestamp("2026-03-01"), 26) is None
+    end = first + pd.Timedelta(weeks=52)
+    assert v.calibration_end(first, end, 26) == first + pd.Timedelta(weeks=26)
+    assert v.calibration_end(first, end - pd.Timedelta(days=1), 26) is None
+
+
+def test_holdout_counts_merges_days_and_excludes_start():
+    p = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+                      "order_date": pd.to_datetime(["2026-01-01", "2026-01-05", "2026-01-05", "2026-01-09"])})
+    c = holdout_counts(p, pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-08"))
+    assert c.to_dict() == {"a": 1}
+
+
+def test_groups_metrics_and_verdict():
+    hf = v.holdout_frame(pd.Series([0.5, 1.5, 2.0, 3.0], index=list("abcd")),
+                         pd.Series([0, 0, 1, 9], index=list("abcd")),
+                         pd.Series({"a": 1, "c": 2, "d": 5}))
+    g = v.by_frequency_group(hf).set_index("group")
+    assert g.loc["0", "customers"] == 2 and g.loc["0", "predicted"] == 1.0 and g.loc["0", "actual"] == 0.5
+    assert g.loc["7+", "actual"] == 5.0 and g.loc["3", "customers"] == 0 and np.isnan(g.loc["3", "actual"])
+    m = v.holdout_metrics(hf)
+    assert m["predicted_total"] == 7.0 and m["actual_total"] == 8.0
+    assert m["pct_error"] == pytest.approx(-0.125)
+    assert m["mae"] == pytest.approx((0.5 + 1.5 + 0 + 2) / 4)
+    assert v.verdict(m["pct_error"]) == "brauchbar"
+    assert v.verdict(0.10) == "gut" and v.verdict(-0.3) == "schwach" and v.verdict(float("nan")) == "unbekannt"
+
+
+def test_spend_frequency_correlation_only_positive_repeat_buyers():
+    s = pd.DataFrame({"frequency": [1, 2, 3, 0, 4], "monetary_value": [10.0, 20.0, 30.0, 0.0, -1.0]})
+    r, n = v.spend_frequency_correlation(s)
+    assert n == 3 and r == pytest.approx(1.0)
+    assert np.isnan(v.spend_frequency_correlation(s.iloc[:2])[0])
+
+
+def test_clv_deciles_hand_computed():
+    from helpers.analysis.clv import clv_deciles
+
+    vals = pd.Series(np.arange(1.0, 21.0))  # 1..20, total 210
+    d = clv_deciles(vals)
+    assert list(d["customers"]) == [2] * 10
+    assert d.loc[0, "total"] == 39.0 and d.loc[0, "share"] == pytest.approx(39 / 210)
+    assert d["cum_share"].iloc[-1] == pytest.approx(1.0)

@@ -1,0 +1,49 @@
+"""Revenue concentration against hand computation."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from helpers.analysis import concentration as cc
+
+
+def test_top_shares_and_gini_by_hand():
+    rev = pd.Series([1.0, 1.0, 1.0, 7.0])
+    # top 10 % and 20 % of 4 customers = ceil(0.4) = ceil(0.8) = 1 customer -> 7 / 10
+    assert cc.top_share(rev, 0.1) == pytest.approx(0.7)
+    assert cc.top_share(rev, 0.2) == pytest.approx(0.7)
+    assert cc.top_share(rev, 0.5) == pytest.approx(0.8)
+    # sum |xi - xj| over ordered pairs = 36; 2 n^2 mean = 2 * 16 * 2.5 = 80
+    assert cc.gini(rev) == pytest.approx(36 / 80)
+
+
+def test_lorenz_points():
+    curve = cc.lorenz_curve(pd.Series([7.0, 1.0, 1.0, 1.0]))
+    assert curve["customer_share"].tolist() == pytest.approx([0, 0.25, 0.5, 0.75, 1.0])
+    assert curve["revenue_share"].tolist() == pytest.approx([0, 0.1, 0.2, 0.3, 1.0])
+
+
+def test_ten_customers_one_to_ten():
+    rev = pd.Series(range(1, 11), dtype=float)
+    assert cc.top_share(rev, 0.1) == pytest.approx(10 / 55)
+    assert cc.top_share(rev, 0.2) == pytest.approx(19 / 55)
+    summary = cc.concentration_summary(rev)
+    assert summary["top_20"] == pytest.approx(19 / 55)
+    assert summary["n_customers"] == 10
+
+
+def test_equal_revenue_has_no_concentration():
+    rev = pd.Series([5.0] * 10)
+    assert cc.gini(rev) == pytest.approx(0.0)
+    assert cc.top_share(rev, 0.2) == pytest.approx(0.2)
+
+
+def test_negative_net_revenue_counts_as_zero():
+    rev = pd.Series([-5.0, 5.0, 5.0])
+    assert cc.top_share(rev, 0.2) == pytest.approx(0.5)
+
+
+def test_no_revenue_gives_nan():
+    assert math.isnan(cc.top_share(pd.Series([0.0, 0.0]), 0.2))
+    assert math.isnan(cc.gini(pd.Series([], dtype=float)))

@@ -1,0 +1,134 @@
+"""CLI: German help, option merging, exit codes (the report build itself is patched)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import cli
+from helpers.exceptions import DataValidationError, RenderError
+
+
+@pytest.fixture
+def fake_build(monkeypatch, tmp_path):
+    calls = {}
+
+    def build(data_path, cfg, out_dir, engine="auto", progress=None):
+        calls.update(data_path=data_path, cfg=cfg, out_dir=out_dir, engine=engine)
+        progress(cfg.client_name, "Datengrundlage", 1, 8)
+        pdf = tmp_path / "out.pdf"
+        pdf.write_bytes(b"%PDF")
+        return pdf
+
+    import helpers.report.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "build_report", build)
+    return calls
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    p = tmp_path / "daten.csv"
+    p.write_text("Kunde;Datum;Umsatz (€)\n1;01.01.2025;10,00\n", "utf-8")
+    return p
+
+
+def test_help_is_german(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["report", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Aufruf: kundenwert report")
+    assert "Optionen:" in out and "diese Hilfe anzeigen und beenden" in out
+    assert "usage:" not in out and "show this help" not in out and "options:" not in out
+
+
+def test_unknown_option_is_german_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["report", "--gibtsnicht"])
+    assert exit_.value.code == 2
+    assert "unbekannte Angaben: --gibtsnicht" in capsys.readouterr().err
+
+
+def test_report_merges_options_and_prints_pdf_last(fake_build, data_file, tmp_path, capsys):
+    code = cli.main(["report", "--data", str(data_file), "--client", "Müller GmbH", "--out", str(tmp_path / "o"),
+                     "--map", "revenue=Umsatz (€)", "--map", "customer_id=Kunde", "--set", "gross_margin=0.35",
+                     "--set", "clv.horizon_months=6", "--no-pseudonym", "--observation-end", "2025-06-30",
+                     "--sheet", "Blatt 1", "--engine", "typst"])
+    assert code == 0
+    cfg = fake_build["cfg"]
+    assert cfg.client_name == "Müller GmbH"
+    assert dict(cfg.data.column_map) == {"revenue": "Umsatz (€)", "customer_id": "Kunde"}
+    assert cfg.gross_margin == 0.35 and cfg.clv.horizon_months == 6
+    assert cfg.pseudonymize is False and str(cfg.observation_end) == "2025-06-30" and cfg.data.sheet == "Blatt 1"
+    assert fake_build["engine"] == "typst" and fake_build["out_dir"] == tmp_path / "o"
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1] == str(tmp_path / "out.pdf")
+    assert "[1/8] Datengrundlage" in err
+
+
+def test_client_yaml_config(fake_build, data_file, tmp_path):
+    yml = tmp_path / "kunde.yaml"
+    yml.write_text(
+        "client: Yaml Kunde\ndata: daten.csv\ncolumn_map:\n  revenue: Umsatz (€)\n"
+        "settings:\n  gross_margin: 0.4\n  clv:\n    horizon_months: 3\n", "utf-8")
+    assert cli.main(["report", "--config", str(yml), "--set", "gross_margin=0.5"]) == 0
+    cfg = fake_build["cfg"]
+    assert cfg.client_name == "Yaml Kunde" and fake_build["data_path"] == data_file
+    assert cfg.gross_margin == 0.5 and cfg.clv.horizon_months == 3
+    assert dict(cfg.data.column_map) == {"revenue": "Umsatz (€)"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "--data", "fehlt.csv", "--client", "K"], "wurde nicht gefunden"),
+    (["report", "--client", "K"], "Bitte die Datendatei angeben"),
+    (["report", "--data", "{data}"], "Bitte den Kundennamen angeben"),
+    (["report", "--data", "{data}", "--client", "K", "--set", "gross_margin=3"], "gross_margin"),
+    (["report", "--data", "{data}", "--client", "K", "--set", "gibtsnicht=1"], "Unbekannte Einstellung"),
+])
+def test_bad_input_exit_2_german_message(fake_build, data_file, capsys, argv, message):
+    argv = [a.replace("{data}", str(data_file)) for a in argv]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("Fehler: ") and message in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_pipeline_errors_use_exception_exit_code(monkeypatch, data_file, capsys):
+    import helpers.report.pipeline as pipeline
+
+    def fail(exc):
+        def build(*a, **k):
+            raise exc
+        return build
+
+    monkeypatch.setattr(pipeline, "build_report", fail(DataValidationError("Spalte „Datum“ fehlt.")))
+    assert cli.main(["report", "--data", str(data_file), "--client", "K"]) == 2
+    assert "Spalte „Datum“ fehlt." in capsys.readouterr().err
+    monkeypatch.setattr(pipeline, "build_report", fail(RenderError("Typst kaputt")))
+    assert cli.main(["report", "--data", str(data_file), "--client", "K"]) == 1
+    monkeypatch.setattr(pipeline, "build_report", fail(ZeroDivisionError("x")))
+    assert cli.main(["report", "--data", str(data_file), "--client", "K"]) == 1
+    err = capsys.readouterr().err
+    assert "Unerwarteter Fehler" in err and "Traceback" not in err
+
+
+def test_batch_missing_module_exit_2(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "helpers.batch", None)  # import raises ImportError
+    assert cli.main(["batch", "kunden.yaml"]) == 2
+    assert "Batch-Modus" in capsys.readouterr().err
+
+
+def test_batch_delegates_to_module(monkeypatch, tmp_path):
+    import types
+
+    seen = {}
+    fake = types.ModuleType("helpers.batch")
+    fake.configure_parser = lambda p: p.add_argument("batch_file", type=Path)
+    fake.run = lambda args: seen.setdefault("file", args.batch_file) and 7
+    monkeypatch.setitem(sys.modules, "helpers.batch", fake)
+    monkeypatch.setattr("helpers.batch", fake, raising=False)
+    assert cli.main(["batch", str(tmp_path / "k.yaml")]) == 7
+    assert seen["file"] == tmp_path / "k.yaml"

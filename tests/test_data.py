@@ -1,0 +1,211 @@
+"""Loading the sample files and column recognition (expected values computed independently)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import session
+from helpers.config import SAMPLE_DIR, ReportConfig
+from helpers.data import load_dataset, map_columns, normalize_header, parse_amounts
+from helpers.exceptions import DataValidationError
+
+B2B = SAMPLE_DIR / "grosshandel_export.csv"
+SHOP = SAMPLE_DIR / "onlineshop_transaktionen.csv"
+PLAIN = ReportConfig.from_settings(None, {"pseudonymize": False})
+
+
+def _de_decimal(text: str) -> Decimal:
+    return Decimal(text.replace(".", "").replace(",", "."))
+
+
+def test_b2b_german_excel_dialect_against_csv_module():
+    with open(B2B, encoding="cp1252", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    header, body = rows[0], rows[1:]
+    unique, seen = [], set()
+    for r in body:  # drop exact duplicates, keep first
+        if tuple(r) not in seen:
+            seen.add(tuple(r))
+            unique.append(r)
+    i_cust, i_rev = header.index("Kundennummer"), header.index("Nettoumsatz (€)")
+    expected_revenue = sum(_de_decimal(r[i_rev]) for r in unique)
+    expected_customers = len({r[i_cust] for r in unique})
+
+    ds = load_dataset(B2B, PLAIN)
+    assert ds.ledger.rows_read == len(body)
+    assert ds.ledger.dropped["duplicate"] == len(body) - len(unique)
+    assert ds.transactions["customer_id"].nunique() == expected_customers
+    assert Decimal(str(round(ds.transactions["revenue"].sum(), 2))) == expected_revenue
+    assert "Firmenname" not in ds.transactions.columns  # free text never carried
+    assert ds.observation_end == pd.Timestamp("2026-06-30")
+    assert "Außendienst" in set(ds.transactions["channel"].astype(str))
+    assert any("cp1252" in n for n in ds.notes) and any("Semikolon" in n for n in ds.notes)
+
+
+def test_shop_sample_against_plain_pandas():
+    raw = pd.read_csv(SHOP, dtype={"customer_id": str, "order_id": str})
+    dedup = raw.drop_duplicates()
+    ds = load_dataset(SHOP, PLAIN)
+    assert ds.ledger.rows_kept == len(dedup)
+    assert ds.transactions["revenue"].sum() == pytest.approx(dedup["net_revenue_eur"].sum(), abs=0.005)
+    assert set(ds.transactions["customer_id"]) == set(dedup["customer_id"])
+    assert ds.ledger.flags["returns_netted"] == (dedup["net_revenue_eur"] < 0).sum()
+    assert list(ds.transactions.columns) == ["customer_id", "order_date", "revenue", "order_id",
+                                             "category", "channel", "quantity"]
+    # purchases: customer-days with net revenue > 0
+    day = dedup.groupby(["customer_id", "order_date"])["net_revenue_eur"].sum()
+    assert len(ds.purchases) == (day > 0).sum()
+
+
+def test_pseudonymized_ids_with_given_key_are_stable():
+    cfg = ReportConfig()
+    a = load_dataset(B2B, cfg, key=b"k" * 32)
+    b = load_dataset(B2B, cfg, key=b"k" * 32)
+    c = load_dataset(B2B, cfg)  # random per-run key
+    assert a.transactions["customer_id"].str.fullmatch(r"K-[0-9A-F]{8,}").all()
+    assert a.transactions["customer_id"].equals(b.transactions["customer_id"])
+    assert not a.transactions["customer_id"].equals(c.transactions["customer_id"])
+    assert a.transactions["customer_id"].nunique() == c.transactions["customer_id"].nunique()
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [("Umsatz (€)", "umsatz"), ("Betrag in EUR", "betrag"), ("Kunden-Nr.", "kundennr"),
+     ("net_revenue_eur", "netrevenue"), ("Stückzahl", "stueckzahl"), ("\ufeffKundennummer", "kundennummer"),
+     ("Umsatz [EUR]", "umsatz"), ("Netto", "netto")],
+)
+def test_normalize_header(header, expected):
+    assert normalize_header(header) == expected
+
+
+def test_mapping_recognizes_german_and_english_names():
+    m = map_columns(["Belegnummer", "Kunde", "Buchungsdatum", "Nettoumsatz (€)", "Kategorie", "Kanal", "Menge"], {},
+                    Path("x.csv"))
+    assert m == {"customer_id": "Kunde", "order_date": "Buchungsdatum", "revenue": "Nettoumsatz (€)",
+                 "order_id": "Belegnummer", "category": "Kategorie", "channel": "Kanal", "quantity": "Menge"}
+    m = map_columns(["customer", "date", "sales"], {}, Path("x.csv"))
+    assert m == {"customer_id": "customer", "order_date": "date", "revenue": "sales"}
+
+
+def test_explicit_map_wins_over_recognition():
+    m = map_columns(["Kundennummer", "Debitor", "Datum"], {"customer_id": "Debitor"}, Path("x.csv"))
+    assert m["customer_id"] == "Debitor"
+
+
+def test_ambiguous_revenue_names_both_columns():
+    with pytest.raises(DataValidationError, match="„Umsatz“ und „Betrag“"):
+        map_columns(["Kunde", "Datum", "Umsatz", "Betrag"], {}, Path("x.csv"))
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [(["1.234,56", "-12,5", "7"], [1234.56, -12.5, 7.0]),
+     (["1,234.56", "0.5"], [1234.56, 0.5]),
+     (["12,50 €", "3,00-", "abc"], [12.5, -3.0, float("nan")])],
+)
+def test_parse_amounts(values, expected):
+    got = parse_amounts(pd.Series(values, dtype=object), None).tolist()
+    assert got == pytest.approx(expected, nan_ok=True)
+
+
+@pytest.mark.slow  # imports the chart stack (seaborn), several seconds
+def test_session_setup_loads_sample():
+    cfg, ds = session.setup(str(B2B), "Test GmbH", {"pseudonymize": False})
+    assert cfg.client_name == "Test GmbH" and ds.source_name == "grosshandel_export.csv"
+    assert ds.ledger.rows_read == ds.ledger.rows_kept + ds.ledger.rows_dropped
+
+
+def test_prepared_roundtrip_keeps_ledger(tmp_path):
+    ds = load_dataset(B2B, PLAIN)
+    session.write_prepared(ds, tmp_path)
+    back = session.read_prepared(tmp_path)
+    assert back.ledger == ds.ledger
+    assert len(back.transactions) == len(ds.transactions)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", [SHOP, B2B, Path(__file__).parent / "corpus" / "files" / "no_revenue_column.csv"])
+def test_chapter_notebook_runs(tmp_path, data):
+    import json
+
+    import papermill as pm
+
+    from helpers.config import NOTEBOOK_DIR
+
+    prepared = tmp_path / "work"
+    session.write_prepared(load_dataset(data, ReportConfig.from_settings(None, {"min_customers": 1})), prepared)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "01-datengrundlage.ipynb"), str(out), cwd=str(NOTEBOOK_DIR),
+                        parameters={"data_path": str(data), "prepared_dir": str(prepared)}, progress_bar=False)
+    figures = json.loads((prepared / "results" / "keyfigures-data.json").read_text("utf-8"))
+    ds = session.read_prepared(prepared)
+    assert figures["customers"] == ds.transactions["customer_id"].nunique()
+    assert figures["lines"] == len(ds.transactions)
+    text = out.read_text("utf-8")
+    if "revenue" in ds.transactions.columns:
+        assert figures["revenue"] == pytest.approx(ds.transactions["revenue"].sum(), abs=0.01)
+    else:
+        assert figures["revenue"] is None and "enthält keine Umsätze" in text
+
+
+def _tiny():
+    from helpers.dataset import from_transactions
+
+    df = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "C"],
+        "order_date": pd.to_datetime(["2024-01-05", "2024-01-05", "2024-03-01", "2024-01-20", "2024-03-02"]),
+        "revenue": [10.0, 5.0, 20.0, 7.5, -3.0],
+        "category": ["Schuhe", "Sport", "Schuhe", "Sport", "Sport"],
+    })
+    return from_transactions(df, observation_end="2024-03-31", source_name="mini.csv")
+
+
+def test_overview_key_figures_by_hand():
+    from helpers.analysis import overview
+
+    k = overview.key_figures(_tiny())
+    # purchases: A on 05.01. (15 EUR) and 01.03., B on 20.01.; C only returns -> no purchase
+    assert (k.customers, k.lines, k.purchases) == (3, 5, 3)
+    assert k.revenue == 39.5
+    assert (k.period_start, k.period_end, k.observation_end, k.months) == ("2024-01-05", "2024-03-02", "2024-03-31", 3)
+
+
+def test_monthly_summary_by_hand():
+    from helpers.analysis import overview
+
+    m = overview.monthly_summary(_tiny())
+    assert list(m.index.strftime("%Y-%m")) == ["2024-01", "2024-02", "2024-03"]
+    assert list(m["customers"]) == [2, 0, 1]
+    assert list(m["purchases"]) == [2, 0, 1]
+    assert list(m["revenue"]) == [22.5, 0.0, 17.0]  # net incl. C's return in March
+
+
+def test_german_texts_and_chart():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.analysis import overview
+    from helpers.narrative import data as text
+    from helpers.plotting import data as plots
+
+    ds = _tiny()
+    k = overview.key_figures(ds)
+    s = text.summary_text(k)
+    from helpers import fmt
+
+    assert "05.01.2024" in s and f"Nettoumsatz von insgesamt {fmt.eur(39.5)}" in s
+    assert "Als Ende des Beobachtungszeitraums gilt der 31.03.2024" in s
+    avail = overview.available_columns(ds)
+    assert avail == {"revenue": True, "order_id": False, "category": True, "channel": False, "quantity": False}
+    c = text.columns_text(avail)
+    assert "Nettoumsätze und Warengruppen" in c and "keine Angabe zum Verkaufskanal" in c
+    fig = plots.monthly(overview.monthly_summary(ds))
+    titles = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes]
+    assert titles == ["Nettoumsatz je Monat", "Kundinnen und Kunden mit Kauf je Monat"]
+    no_rev = overview.monthly_summary(ds).drop(columns="revenue")
+    assert len(plots.monthly(no_rev).axes) == 1

@@ -1,0 +1,69 @@
+"""Chapter execution: parameters pass through safely, chapters are isolated, errors are German."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers.exceptions import RenderError
+from helpers.report.execute import execute_chapters
+
+pytestmark = pytest.mark.slow
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _notebook(path, *bodies: str):
+    nb = new_notebook(cells=[
+        new_code_cell('client_name = "Beispiel"\nsettings = {}', metadata={"tags": ["parameters"]}),
+        new_markdown_cell("# Titel"),
+        *[new_code_cell(b) for b in bodies],
+    ])
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _stream(nb_path) -> str:
+    nb = nbformat.read(str(nb_path), as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
+
+
+def test_parameters_isolation_and_progress(tmp_path):
+    a = _notebook(tmp_path / "a.ipynb", "import json\nprint(json.dumps({'client_name': client_name, 'settings': settings}))",
+                  "nur_in_a = 1")
+    b = _notebook(tmp_path / "b.ipynb", "print('nur_in_a' in globals(), client_name == PARAMS)")
+    tricky = 'Müller "Söhne" \'GmbH\' \\ C:\\temp\\n """ \n zweite Zeile\r\n#set {{< x >}}'
+    settings = {"a\"b": "c\\d\n'e'", "clv.horizon_months": 6}
+    # b checks its parameter against a copy defined in its own namespace after injection
+    nb_b = nbformat.read(str(b), 4)
+    nb_b.cells.insert(2, new_code_cell(f"PARAMS = {tricky!r}"))
+    nbformat.write(nb_b, str(b))
+    started = []
+    out = execute_chapters(
+        [("a", "Kapitel A", a, tmp_path / "out" / "a.ipynb"), ("b", "Kapitel B", b, tmp_path / "out" / "b.ipynb")],
+        {"client_name": tricky, "settings": settings}, cwd=tmp_path, on_chapter=started.append,
+    )
+    assert started == [0, 1]
+    assert json.loads(_stream(out["a"])) == {"client_name": tricky, "settings": settings}
+    assert _stream(out["b"]).strip() == "False True"  # namespace reset between chapters
+    cells = nbformat.read(str(out["a"]), 4).cells
+    assert [c.metadata.get("tags", []) for c in cells[:2]] == [["parameters"], ["injected-parameters"]]
+    assert cells[2].source == "# Titel"
+
+
+def test_cell_error_names_chapter_and_keeps_partial_notebook(tmp_path):
+    ok = _notebook(tmp_path / "ok.ipynb", "x = 1")
+    boom = _notebook(tmp_path / "boom.ipynb", "raise ValueError('Spalte fehlt')", "print('nie')")
+    outs = [tmp_path / "out" / "ok.ipynb", tmp_path / "out" / "boom.ipynb"]
+    with pytest.raises(RenderError) as err:
+        execute_chapters([("ok", "Datengrundlage", ok, outs[0]),
+                          ("rfm", "Kundensegmentierung nach RFM", boom, outs[1])], {"client_name": "X"}, cwd=tmp_path)
+    msg = str(err.value)
+    assert "Kundensegmentierung nach RFM" in msg and "ValueError: Spalte fehlt" in msg
+    assert outs[0].exists() and outs[1].exists()
+    cells = nbformat.read(str(outs[1]), 4).cells
+    assert any(o.get("ename") == "ValueError" for o in cells[-1].get("outputs", []))
+    assert "nie" not in cells[-1].source

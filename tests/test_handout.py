@@ -1,0 +1,125 @@
+"""Chapter handouts (helpers.handout): Markdown assembly (fast) and PDF rendering (slow)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+from helpers import handout
+from helpers.chapters import Chapter
+
+
+
+def _png(width: int = 4, height: int = 3) -> str:
+    """A valid grey RGB PNG, base64-encoded like a notebook output."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x80" * (3 * width) for _ in range(height))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return base64.b64encode(png).decode()
+
+
+PNG = _png()
+
+
+def _tagged(cell, *tags):
+    cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def executed_notebook():
+    """A hand-made 'executed' chapter notebook with every kind of output."""
+    fig_cell = new_code_cell('#| label: fig-rfm-test\n#| fig-cap: "Kunden, nach Score"\nfig = plot()\nplt.show()')
+    fig_cell.outputs = [new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})]
+    text_cell = new_code_cell("show_text(satz)")
+    text_cell.outputs = [new_output("display_data", data={"text/markdown": "Es gibt **12** Segmente.",
+                                                          "text/plain": "x"})]
+    long_cell = new_code_cell("for i in range(50): print(i)")
+    long_cell.outputs = [new_output("stream", name="stdout", text="".join(f"{i}\n" for i in range(50)))]
+    html_cell = new_code_cell("df")
+    html_cell.outputs = [new_output("execute_result", data={"text/html": "<table/>", "text/plain": "   a\n0  1"},
+                                    execution_count=1)]
+    err_cell = new_code_cell("import warnings")
+    err_cell.outputs = [new_output("stream", name="stderr", text="Warnung\n")]
+    nb = new_notebook()
+    nb.cells = [
+        new_raw_cell("---\ntitle: x\nlang: de\n---"),
+        _tagged(new_code_cell('data_path = "../data/x.csv"'), "parameters"),
+        new_code_cell("from helpers import session"),
+        new_markdown_cell("# Kundensegmentierung nach RFM {#sec-rfm}\n\nSiehe @fig-rfm-test und @sec-churn."),
+        fig_cell, text_cell, long_cell, html_cell, err_cell,
+        _tagged(new_markdown_cell("## Übung: Zählen"), "exercise"),
+        _tagged(new_code_cell("n = ...  # Ihre Lösung"), "exercise", "skip-execution"),
+        _tagged(new_code_cell("n = len(df)"), "solution"),
+    ]
+    return nb
+
+
+def test_cell_options_are_split_off():
+    opts, code = handout.cell_options('#| label: fig-x\n#| fig-cap: "Umsatz: je Monat"\nfig = f()\n#| not an option')
+    assert opts == {"label": "fig-x", "fig-cap": "Umsatz: je Monat"}
+    assert code == "fig = f()\n#| not an option"
+
+
+def test_resolve_references():
+    md = "Vgl. @fig-rfm-heatmap, @tbl-clv-top, @sec-churn und @fig-unbekannt-x; Mail a@sec-rfm.de"
+    out = handout.resolve_references(md, {"fig-rfm-heatmap"})
+    assert "`@fig-rfm-heatmap`{=typst}" in out
+    assert "eine Tabelle im Kapitel „Kaufprognose und Kundenwert“" in out
+    assert "Kapitel „Abwanderungsprognose“ und" in out
+    assert "eine Abbildung im Bericht" in out
+    assert "a@sec-rfm.de" in out  # not a reference
+
+
+def test_handout_markdown(tmp_path):
+    md = handout.handout_markdown(executed_notebook(), tmp_path / "abb", "03-rfm")
+    blocks = md.split("\n\n")
+    assert blocks[0].startswith("# Kundensegmentierung nach RFM {#sec-rfm}")  # heading before setup code
+    assert "Parameter des Notebooks" in md and 'data_path = "../data/x.csv"' in md
+    assert "#|" not in md and "fig = plot()" in md  # options removed, code kept
+    images = list((tmp_path / "abb").glob("*.png"))
+    assert len(images) == 1 and images[0].read_bytes().startswith(b"\x89PNG")
+    assert f"![Kunden, nach Score](abb/{images[0].name}){{#fig-rfm-test width=100%}}" in md
+    assert "`@fig-rfm-test`{=typst}" in md and "Kapitel „Abwanderungsprognose“" in md
+    assert "Es gibt **12** Segmente." in md
+    assert "29\n… (20 weitere Zeilen gekürzt)" in md and "\n30\n" not in md
+    assert "   a\n0  1" in md and "<table/>" not in md  # plain text instead of HTML
+    assert "Warnung" not in md  # stderr is not part of the handout
+    assert md.count("#exercise-box[") == 2 and md.count("#solution-box[") == 1
+    assert "Musterlösung" in md
+
+
+@pytest.mark.slow
+def test_render_pdf(tmp_path):
+    from pypdf import PdfReader
+
+    chapter = Chapter("rfm", "03-rfm-segmentierung.ipynb", "Kundensegmentierung nach RFM")
+    result = handout.render_handout(executed_notebook(), chapter, tmp_path, solutions=True)
+    assert result.pdf == tmp_path / "03-rfm-segmentierung-loesungen.pdf" and result.pages >= 1
+    text = " ".join(p.extract_text() for p in PdfReader(result.pdf).pages).replace("\xa0", " ")
+    assert "3 Kundensegmentierung nach RFM" in text  # numbered like the chapter
+    assert "Abbildung 1" in text and "Musterlösung" in text and "Seite 1 von" in text
+    assert "n = len(df)" in text
+
+
+def test_auto_columns_only_replaces_equal_widths():
+    src = "table(\n    columns: (12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%),\n" \
+          "table(\n    columns: (30%, 70%),\n"
+    out = handout.auto_columns(src)
+    assert "columns: 8," in out and "columns: (30%, 70%)," in out
+
+
+def test_unnumbered_handout_names_sections_instead_of_referencing():
+    md = "# Management Summary {#sec-summary}\n\n## Empfehlungen {#sec-summary-recs}\n\nSiehe @sec-summary-recs."
+    titles = handout.section_titles(md)
+    assert titles == {"sec-summary": "Management Summary", "sec-summary-recs": "Empfehlungen"}
+    out = handout.resolve_references(md, handout.defined_labels(md), titles)
+    assert out.endswith("Siehe Abschnitt „Empfehlungen“.")
+    assert handout.resolve_references(md, handout.defined_labels(md)).endswith("`@sec-summary-recs`{=typst}.")

@@ -1,0 +1,162 @@
+"""Chapter notebooks: storage hygiene and conventions (fast), execution with timings (slow).
+
+The slow test executes every chapter once, as the instructor version (solutions run, exercise
+scaffolds skipped), from ``notebooks/`` with the default parameters on the sample data. It
+only asserts that the notebook runs; per-cell durations are written to
+``build/notebook-timings/`` and summarised on the terminal (budget: 3 s per cell); the executed
+notebooks go to ``build/notebook-timings/executed/`` (``python -m helpers.handout --executed
+build/notebook-timings/executed`` renders handouts from them without executing again). That the
+*student* version also runs follows from the fast check that no later cell needs a name only a
+solution cell defines (``course.solution_leaks``). ``KUNDENWERT_NB_VARIANT=studierende`` executes
+the student version instead, ``KUNDENWERT_NB_VARIANT=alle`` also runs the unfilled exercise
+scaffolds (what "Run All" in JupyterLab does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import course
+from helpers.chapters import CHAPTERS
+from helpers.config import NOTEBOOK_DIR, PROJECT_ROOT
+
+PARAMETER_NAMES = ["data_path", "client_name", "observation_end", "currency",
+                   "column_map", "settings", "prepared_dir"]
+SETUP_LINES = [
+    "from helpers import session, fmt",
+    "from helpers.report.display import show_text, show_table",
+    "cfg, ds = session.setup(data_path, client_name, settings, observation_end=observation_end,",
+]
+WITH_EXERCISES = {"data", "economics", "rfm", "clv", "churn", "actions"}
+CELL_BUDGET_S = 3.0
+TIMINGS_DIR = PROJECT_ROOT / "build" / "notebook-timings"
+# Umlaut transliterations that must not appear in German text (ä, ö, ü, ß are required).
+TRANSLITERATED = re.compile(
+    r"\b(fuer|ueber|koennen|muessen|moechten|waehlen|zaehl\w*|Massnahme\w*|Groesse|groesser|"
+    r"hoeher|Kaeufe\w*|Abwandrung|naechste\w*|pruef\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _chapter_params():
+    return [pytest.param(ch, id=ch.notebook.removesuffix(".ipynb")) for ch in CHAPTERS]
+
+
+def _load(chapter):
+    if not chapter.path.exists():
+        pytest.skip(f"{chapter.notebook} existiert noch nicht")
+    return nbformat.read(chapter.path, as_version=4)
+
+
+@pytest.mark.parametrize("chapter", _chapter_params())
+def test_notebook_hygiene(chapter):
+    nb = _load(chapter)
+    nbformat.validate(nb)
+    problems: list[str] = []
+
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "kernelspec muss python3 sein"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
+            problems.append(f"Zelle {i}: gespeicherte Ausgaben/Ausführungszähler")
+        if "injected-parameters" in course.tags(cell):
+            problems.append(f"Zelle {i}: übrig gebliebene injected-parameters")
+
+    # 1. raw front matter
+    first = nb.cells[0]
+    assert first.cell_type == "raw" and first.source.lstrip().startswith("---"), "erste Zelle: raw Front Matter"
+    front = yaml.safe_load(first.source.strip().strip("-"))
+    assert front.get("lang") == "de" and front.get("title"), f"Front Matter unvollständig: {front}"
+
+    # 2. exactly one parameters cell with the standard names, right after the front matter
+    params = [i for i, c in enumerate(nb.cells) if "parameters" in course.tags(c)]
+    assert params == [1], f"genau eine parameters-Zelle an Position 1 erwartet, gefunden: {params}"
+    assert list(course.parameter_values(nb)) == PARAMETER_NAMES
+
+    # 3. shared setup cell
+    setup = nb.cells[2]
+    missing = [line for line in SETUP_LINES if line not in setup.source]
+    assert setup.cell_type == "code" and not missing, f"Setup-Zelle weicht ab: {missing}"
+
+    # 4. chapter heading with section label
+    heading = nb.cells[3]
+    assert heading.cell_type == "markdown"
+    assert heading.source.strip().splitlines()[0] == f"# {chapter.title} {{#sec-{chapter.slug}}}"
+
+    # 5. exercises: task text, scaffold (skipped on execution) and solution
+    ex_md = [c for c in nb.cells if c.cell_type == "markdown" and "exercise" in course.tags(c)]
+    ex_code = [c for c in nb.cells if c.cell_type == "code" and "exercise" in course.tags(c)]
+    solutions = [c for c in nb.cells if "solution" in course.tags(c)]
+    if chapter.slug in WITH_EXERCISES:
+        assert ex_md and ex_code and solutions, "mindestens eine Übung mit Aufgabe, Gerüst und Lösung"
+    leaks = course.solution_leaks(nb)
+    if leaks:
+        problems.append(f"Spätere Zellen brauchen Namen aus Lösungszellen: {leaks}")
+
+    # 6. German text with umlauts, not transliterations
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            hits = sorted({m.group(0) for m in TRANSLITERATED.finditer(cell.source)})
+            if hits:
+                problems.append(f"Zelle {i}: Umlaute umschrieben: {hits}")
+
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("chapter", _chapter_params())
+def test_exercise_scaffolds_are_skipped(chapter):
+    """Scaffolds with ``...`` gaps must be skipped by papermill/nbclient and nbval.
+
+    Fix: ``python -m helpers.course tag notebooks/<file>.ipynb``.
+    """
+    nb = _load(chapter)
+    untagged = [
+        c.source.splitlines()[0][:50] if c.source else ""
+        for c in nb.cells
+        if c.cell_type == "code" and "exercise" in course.tags(c)
+        and not all(t in course.tags(c) for t in course.SKIP_TAGS)
+    ]
+    assert not untagged, f"Übungszellen ohne {list(course.SKIP_TAGS)}: {untagged}"
+
+
+def test_transliteration_pattern():
+    assert TRANSLITERATED.search("Die Massnahmen fuer Kunden")
+    assert not TRANSLITERATED.search("Die Maßnahmen für Kunden, neue Kundschaft, Masse")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", _chapter_params())
+def test_notebook_executes(chapter, capsys):
+    nb = _load(chapter)
+    variant = os.environ.get("KUNDENWERT_NB_VARIANT", "lehrende")
+    student = variant == "studierende"
+    # "alle": like "Run All" in JupyterLab, exercise scaffolds run too (unfilled).
+    skip_tag = "-" if variant == "alle" else "skip-execution"
+    executed, timings = course.execute(course.version(nb, instructor=not student), cwd=NOTEBOOK_DIR,
+                                       skip_tag=skip_tag)
+    assert executed.cells  # execute() raises CellExecutionError on the first failing cell
+
+    TIMINGS_DIR.mkdir(parents=True, exist_ok=True)
+    record = {
+        "notebook": chapter.notebook,
+        "variant": variant,
+        "total_s": round(sum(t.seconds for t in timings), 2),
+        "cells": [{"index": t.index, "seconds": round(t.seconds, 3), "code": t.first_line} for t in timings],
+    }
+    (TIMINGS_DIR / f"{chapter.notebook.removesuffix('.ipynb')}.json").write_text(
+        json.dumps(record, ensure_ascii=False, indent=2), "utf-8"
+    )
+    executed_dir = TIMINGS_DIR / "executed"
+    executed_dir.mkdir(exist_ok=True)
+    nbformat.write(executed, executed_dir / chapter.notebook)  # reusable: helpers.handout --executed
+    slow = [t for t in timings if t.seconds > CELL_BUDGET_S]
+    lines = [f"\n{chapter.notebook}: {len(timings)} Zellen, gesamt {record['total_s']:.1f} s, "
+             f"langsamste {max((t.seconds for t in timings), default=0):.1f} s"]
+    lines += [f"  ÜBER {CELL_BUDGET_S:.0f} s: Zelle {t.index} ({t.seconds:.1f} s) {t.first_line}" for t in slow]
+    with capsys.disabled():
+        print("\n".join(lines))

@@ -1,0 +1,115 @@
+"""Renderer: pandoc + Lua cross-reference filter + Typst template -> PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import fmt
+from helpers.exceptions import RenderError
+from helpers.report import render
+from helpers.report.assemble import ReportMeta, front_matter
+
+BODY = """
+# Einleitung {#sec-einleitung}
+
+Siehe @fig-test-a, @tbl-test-b und @sec-einleitung sowie @fig-gibt-es-nicht.
+
+![Umsatz je Monat](figures/fig-test-a.png){#fig-test-a width="100%"}
+
+| Segment | Umsatz |
+|:---|---:|
+| Champions | 1.234,56 € |
+| Verloren | 12 € |
+
+: Umsatz je Segment {#tbl-test-b}
+
+## Unterabschnitt
+
+Ende.
+"""
+
+
+def _doc(tmp_path: Path, png: bytes, client: str = "Müller & Söhne GmbH") -> Path:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "fig-test-a.png").write_bytes(png)
+    meta = ReportMeta(client=client, period="01.01.2024 – 30.06.2026", report_date=fmt.date(dt.date.today()),
+                      consultant="Beratung Ölsen", pseudonymized=True)
+    md = tmp_path / "bericht.md"
+    md.write_text(front_matter(meta) + "\n" + BODY, "utf-8")
+    render.prepare_build_dir(tmp_path)
+    return md
+
+
+def test_lua_filter_turns_citations_into_typst_references(tmp_path, png_bytes):
+    md = _doc(tmp_path, png_bytes)
+    typ = tmp_path / "bericht.typ"
+    render.markdown_to_typst(md, typ)
+    text = typ.read_text("utf-8")
+    assert "#cite(" not in text
+    assert "@fig-test-a" in text and "@tbl-test-b" in text and "@sec-einleitung" in text
+    assert "<tbl-test-b>" in text and "<fig-test-a>" in text
+    assert "@fig-gibt-es-nicht" not in text and "Verweis nicht verfügbar" in text
+
+
+def test_brand_fonts_are_resolved_to_available_families():
+    from helpers.report.brand import available_families, resolved_brand
+
+    fonts = resolved_brand()["fonts"]
+    assert all(fonts[k].lower() in available_families() for k in ("body", "heading"))
+
+
+def test_choose_engine():
+    assert render.choose_engine("typst") == "typst"
+    assert render.choose_engine("auto") == ("quarto" if shutil.which("quarto") else "typst")
+    with pytest.raises(RenderError, match="Unbekannte PDF-Erzeugung"):
+        render.choose_engine("latex")
+
+
+@pytest.mark.slow
+def test_typst_pdf_is_german_and_numbered(tmp_path, png_bytes, pdf_text):
+    md = _doc(tmp_path, png_bytes)
+    pdf, warnings = render.render(md, tmp_path / "bericht.pdf", "typst")
+    assert warnings == []
+    text = pdf_text(pdf)
+    for expected in ("Inhaltsverzeichnis", "Abbildung 1", "Tabelle 1", "Kapitel 1", "Müller & Söhne GmbH",
+                     "Beratung Ölsen", fmt.date(dt.date.today()), "Seite 1 von", "1.234,56 €",
+                     "Kundenwert-Analyse", "Verweis nicht verfügbar",
+                     "Müller & Söhne GmbH. Kundennummern sind in diesem Bericht"):
+        assert expected in text, expected
+    for banned in ("Figure", "Table of Contents", "Contents", "@fig", "@tbl"):
+        assert banned not in text, banned
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_failed_render_leaves_no_pdf(tmp_path, png_bytes, monkeypatch):
+    md = _doc(tmp_path, png_bytes)
+
+    def broken(typ, out, root):
+        Path(out).write_bytes(b"%PDF-1.7 half written")
+        raise RenderError("Typst konnte das PDF nicht erstellen: kaputt")
+
+    monkeypatch.setattr(render, "typst_to_pdf", broken)
+    with pytest.raises(RenderError, match="kaputt"):
+        render.render(md, tmp_path / "bericht.pdf", "typst")
+    assert not (tmp_path / "bericht.pdf").exists()
+    assert not list(tmp_path.glob("*.pdf*"))
+
+
+def test_missing_logo_is_a_german_error(tmp_path):
+    with pytest.raises(RenderError, match="Logo-Datei"):
+        render.prepare_build_dir(tmp_path, tmp_path / "fehlt.png")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="Quarto ist nicht installiert")
+def test_quarto_engine_renders(tmp_path, png_bytes, pdf_text):  # pragma: no cover - needs quarto
+    md = _doc(tmp_path, png_bytes)
+    pdf, _ = render.render(md, tmp_path / "bericht.pdf", "quarto")
+    text = pdf_text(pdf)
+    assert "Abbildung 1" in text and "Tabelle 1" in text and "Figure" not in text
+    subprocess.run(["quarto", "--version"], check=True)

@@ -1,0 +1,122 @@
+"""Issue "Real client data": safe folder names, literal printing of hostile text, no network, no stale PDFs."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers import chapters
+from helpers.config import ReportConfig
+from helpers.exceptions import DataValidationError
+from helpers.report import pipeline
+from helpers.report.pipeline import build_report, client_dir
+from helpers.report.slug import client_slug
+
+HOSTILE = ["#set page(width: 1cm)", "$x^2$", "<script>alert(1)</script>", "{{< embed x >}}",
+           "\\textbf{fett}", "*nicht kursiv*", "@fig-x", "[Link](http://x)"]
+
+
+@pytest.mark.parametrize("name, slug", [
+    ("Müller & Söhne GmbH", "mueller-soehne-gmbh"),
+    ("ÄÖÜ äöü ß", "aeoeue-aeoeue-ss"),
+    ("../../etc", "etc"),
+    ("/etc/passwd", "etc-passwd"),
+    ("..", "kunde"),
+    ("", "kunde"),
+    ("C:\\Windows", "c-windows"),
+    ("Café Ñandú", "cafe-nandu"),
+])
+def test_client_slug(name, slug):
+    assert client_slug(name) == slug
+
+
+@pytest.mark.parametrize("name", ["../../etc", "..", "/", "a/../../b", "~root"])
+def test_client_dir_stays_inside_out_dir(tmp_path, name):
+    d = client_dir(tmp_path, name)
+    assert d.parent == tmp_path.resolve()
+
+
+def _tiny_csv(path: Path, n_customers: int = 30) -> Path:
+    rows = [(c, f"2025-0{1 + k}-1{c % 9}", 10.0 + c + k, "Wäsche #1 $x$") for c in range(n_customers) for k in range(2)]
+    pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue", "category"]).to_csv(path, index=False)
+    return path
+
+
+def test_failed_run_leaves_no_stale_pdf(tmp_path):
+    cfg = ReportConfig(client_name="Alt GmbH")
+    old = client_dir(tmp_path, cfg.client_name) / "alt-gmbh.pdf"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"%PDF old")
+    bad = tmp_path / "leer.csv"
+    bad.write_text("customer_id,order_date,revenue\n", "utf-8")
+    with pytest.raises(DataValidationError):
+        build_report(bad, cfg, tmp_path, engine="typst")
+    assert not old.exists()
+
+
+def _guard_parent(monkeypatch, attempts):
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "::1", "localhost"):
+            attempts.append(address)
+            raise OSError("Netzwerkzugriff im Test blockiert")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.mark.slow
+def test_pipeline_offline_and_hostile_text_printed_literally(tmp_path, monkeypatch, netguard_env, pdf_text):
+    """One-chapter pipeline run: kernels get the loopback-only guard (sitecustomize via PYTHONPATH),
+    the parent process has socket.connect patched. Hostile client name and data values appear literally."""
+    env, log = netguard_env
+    for key in ("PYTHONPATH", "KUNDENWERT_NETLOG"):
+        monkeypatch.setenv(key, env[key])
+    attempts: list = []
+    _guard_parent(monkeypatch, attempts)
+
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    nb = new_notebook(cells=[
+        new_code_cell('data_path = ""\nclient_name = ""\nobservation_end = None\ncurrency = "EUR"\n'
+                      "column_map = {}\nsettings = {}\nprepared_dir = None", metadata={"tags": ["parameters"]}),
+        new_code_cell("from helpers import session, fmt\nfrom helpers.report.display import show_text, show_table, md_escape\n"
+                      "cfg, ds = session.setup(data_path, client_name, settings, observation_end=observation_end,\n"
+                      "    column_map=column_map, currency=currency, prepared_dir=prepared_dir)"),
+        new_markdown_cell("# Datengrundlage {#sec-data}"),
+        new_code_cell("import socket\nshow_text('Schutz aktiv: ' + str(getattr(socket, 'KUNDENWERT_NET_GUARD', False)))\n"
+                      "show_text('Kunde: ' + md_escape(cfg.client_name) + '. Kunden: ' + fmt.integer(ds.customers.shape[0]))\n"
+                      "show_table(ds.transactions[['category']].drop_duplicates(), caption='Warengruppen', label='tbl-data-wg')"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(nb_dir / "01-test.ipynb"))
+    ch = chapters.Chapter("data", "01-test.ipynb", "Datengrundlage")
+    monkeypatch.setattr(chapters.Chapter, "path", property(lambda self: nb_dir / self.notebook))
+    missing = chapters.Chapter("rfm", "03-gibt-es-nicht.ipynb", "Kundensegmentierung nach RFM")
+    monkeypatch.setattr(chapters, "CHAPTERS", (ch, missing))
+    monkeypatch.setattr(chapters, "REPORT_ORDER", ("rfm", "data"))
+
+    client = " ".join(HOSTILE)
+    cfg = ReportConfig.from_settings(client, {"consultant": "Beratung \"Ölsen\" & Co\n#pagebreak()"})
+    seen = []
+    with pytest.warns(UserWarning, match="Kundensegmentierung nach RFM.*fehlt"):
+        pdf = build_report(_tiny_csv(tmp_path / "d.csv"), cfg, tmp_path / "out", engine="typst",
+                           progress=lambda c, t, i, n: seen.append((c, t, i, n)))
+    assert seen == [(client, "Datengrundlage", 1, 2)]
+    assert pdf.is_file() and pdf.parent.parent == (tmp_path / "out").resolve()
+    assert (pdf.parent / "pseudonym.key").is_file()
+    text = " ".join(pdf_text(pdf).split())
+    assert "Schutz aktiv: True" in text
+    assert "Kunden: 30" in text
+    for piece in HOSTILE + ['Beratung "Ölsen" & Co #pagebreak()', "Wäsche #1 $x$"]:
+        assert piece in text, piece
+    assert attempts == []
+    lines = log.read_text().splitlines()
+    assert any("guard-loaded" in line for line in lines)
+    assert [line for line in lines if "guard-loaded" not in line] == []
