@@ -47,13 +47,14 @@ class Markdown:
         return self.text
 
 
-def show_text(text: str) -> Markdown:
-    """Display generated German Markdown text; returned object is the cell's output."""
+def show_text(text: str) -> None:
+    """Display generated German Markdown text as the cell's ``text/markdown`` output.
+
+    Returns ``None`` so a call on the last line of a cell is not displayed twice.
+    """
     from IPython.display import display
 
-    obj = Markdown(text.strip() + "\n")
-    display(obj)
-    return obj
+    display(Markdown(text.strip() + "\n"))
 
 
 class Table:
@@ -119,13 +120,14 @@ class Table:
         return f"{self.caption}\n{self.cells.to_string(index=False)}"
 
 
-def show_table(df: pd.DataFrame, caption: str, label: str, **kwargs) -> Table:
-    """Display ``df`` as a captioned report table; cells are formatted with ``formats``."""
+def show_table(df: pd.DataFrame, caption: str, label: str, **kwargs) -> None:
+    """Display ``df`` as a captioned report table; cells are formatted with ``formats``.
+
+    Returns ``None`` so a call on the last line of a cell is not displayed twice.
+    """
     from IPython.display import display
 
-    table = Table(df, caption, label, **kwargs)
-    display(table)
-    return table
+    display(Table(df, caption, label, **kwargs))
 
 
 def _default_format(value: object) -> str:
