@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         bat.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         bat.set_defaults(batch_ready=False)
+    for name, help_text in (
+        ("kurs", "Kursversionen der Notebooks erzeugen (Studierende/Lehrende), siehe „kundenwert kurs --help“"),
+        ("handouts", "Kapitel als PDF-Handouts mit Code und Ausgaben setzen, siehe „kundenwert handouts --help“"),
+    ):
+        extra = sub.add_parser(name, help=help_text, add_help=False)
+        extra.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
@@ -199,6 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command in ("kurs", "handouts"):
+        import importlib
+
+        module = importlib.import_module("helpers.course" if args.command == "kurs" else "helpers.handout")
+        return int(module.main(args.rest))
     try:
         if args.command == "batch":
             if not getattr(args, "batch_ready", False):

@@ -109,6 +109,9 @@ class ChurnSettings:
     min_class_share: float = 0.05
     """Skip the model when churners or stayers are rarer than this share."""
     random_state: int = 42
+    """Seed for model fitting and sampling."""
+    max_fit_rows: int = 200_000
+    """Models are fitted on a random sample of at most this many customers (all are scored)."""
     active_days: int | None = 365
     """Only customers with a purchase within this many days up to a cut-off (cut-off day included,
     i.e. ``recency_days < active_days``) are modelled and scored; older ones count as already

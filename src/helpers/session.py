@@ -53,6 +53,9 @@ def write_prepared(ds: Dataset, prepared_dir: Path) -> None:
     """Store the cleaned dataset for the chapter notebooks (Parquet + JSON)."""
     prepared_dir.mkdir(parents=True, exist_ok=True)
     ds.transactions.to_parquet(prepared_dir / "transactions.parquet", index=False)
+    # Derived tables are computed once here, not again in every chapter.
+    ds.purchases.to_parquet(prepared_dir / "purchases.parquet", index=False)
+    ds.customers.to_parquet(prepared_dir / "customers.parquet")
     meta = {
         "observation_end": ds.observation_end.date().isoformat(),
         "source_name": ds.source_name,
@@ -75,13 +78,18 @@ def read_prepared(prepared_dir: Path) -> Dataset:
         from .validation import Ledger
 
         ledger = Ledger.from_dict(json.loads(ledger_file.read_text("utf-8")))
-    return Dataset(
+    ds = Dataset(
         transactions=tx,
         observation_end=pd.Timestamp(meta["observation_end"]),
         ledger=ledger,
         source_name=meta.get("source_name", ""),
         notes=list(meta.get("notes", [])),
     )
+    for name in ("purchases", "customers"):  # fill the cached properties
+        path = prepared_dir / f"{name}.parquet"
+        if path.exists():
+            ds.__dict__[name] = pd.read_parquet(path)
+    return ds
 
 
 def save_result(name: str, df: pd.DataFrame, prepared_dir: str | Path | None) -> None:

@@ -198,3 +198,18 @@ def test_charts_render(result):
     for fig in figs:
         assert fig.axes and fig.axes[0].has_data()
         plt.close(fig)
+
+
+def test_fit_sample_caps_rows_and_keeps_alignment():
+    import numpy as np
+    import pandas as pd
+
+    from helpers.analysis.churn import fit_sample
+
+    X = pd.DataFrame({"a": np.arange(10)}, index=[f"K{i}" for i in range(10)])
+    y = pd.Series(np.arange(10) % 2, index=X.index)
+    same_X, same_y = fit_sample(X, y, 20)
+    assert same_X is X and same_y is y
+    Xs, ys = fit_sample(X, y, 4, random_state=1)
+    assert len(Xs) == 4 and list(Xs.index) == list(ys.index)
+    assert (ys.to_numpy() == Xs["a"].to_numpy() % 2).all()

@@ -337,7 +337,17 @@ def prepare(ds, cfg) -> ChurnResult:
     return result
 
 
-def evaluate(result: ChurnResult, ds, random_state: int = 42) -> ChurnResult:
+def fit_sample(X: pd.DataFrame, y: pd.Series, max_rows: int | None, random_state: int = 42):
+    """``(X, y)`` or a random sample of ``max_rows`` customers of it (fitting cost is capped,
+    evaluation and scoring still use every customer)."""
+    if max_rows is None or len(X) <= max_rows:
+        return X, y
+    idx = np.random.default_rng(random_state).choice(len(X), size=max_rows, replace=False)
+    idx.sort()
+    return X.iloc[idx], y.iloc[idx]
+
+
+def evaluate(result: ChurnResult, ds, random_state: int = 42, max_fit_rows: int | None = 200_000) -> ChurnResult:
     """Step 2: fit both models at t1, score at t2, compare with BG/NBD, choose the final model."""
     if not result.ok:
         return result
@@ -345,8 +355,9 @@ def evaluate(result: ChurnResult, ds, random_state: int = 42) -> ChurnResult:
         f = result.frames
         X1, y1, X2, y2 = f["X_train"], f["y_train"], f["X_test"], f["y_test"]
         rows, probs = {}, {}
+        X1_fit, y1_fit = fit_sample(X1, y1, max_fit_rows, random_state)
         for name, model in make_models(random_state).items():
-            model.fit(X1, y1)
+            model.fit(X1_fit, y1_fit)
             result.models[name] = model
             probs[name] = model.predict_proba(X2)[:, 1]
             rows[name] = score_metrics(y2, probs[name])
@@ -386,7 +397,9 @@ def score_current(result: ChurnResult, ds, cfg) -> ChurnResult:
         return result
     with threadpool_limits(THREADS):
         f = result.frames
-        final = clone(result.models[result.best_model]).fit(f["X_test"], f["y_test"])
+        final = clone(result.models[result.best_model]).fit(
+            *fit_sample(f["X_test"], f["y_test"], cfg.churn.max_fit_rows, cfg.churn.random_state)
+        )
         end = result.plan.end
         X_now, _ = training_frame(result.coded, end, None, result.channels, cfg.churn.active_days)
         purchases = result.coded[1]
@@ -401,7 +414,7 @@ def run_churn(ds, cfg, *, n_repeats: int = 3, max_importance_rows: int = 2000) -
     """Full chapter analysis (steps :func:`prepare`, :func:`evaluate`, :func:`explain`,
     :func:`score_current`). Never raises for data reasons: sets ``skip`` instead."""
     result = prepare(ds, cfg)
-    evaluate(result, ds, cfg.churn.random_state)
+    evaluate(result, ds, cfg.churn.random_state, cfg.churn.max_fit_rows)
     explain(result, n_repeats=n_repeats, max_rows=max_importance_rows, random_state=cfg.churn.random_state)
     return score_current(result, ds, cfg)
 

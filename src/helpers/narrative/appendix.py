@@ -43,6 +43,7 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "churn.min_customers": ("Mindestzahl Kundinnen und Kunden für das Abwanderungsmodell", "int"),
     "churn.min_class_share": ("Mindestanteil der kleineren Klasse", "pct"),
     "churn.random_state": ("Startwert des Zufallsgenerators", "int"),
+    "churn.max_fit_rows": ("Höchstzahl Kundinnen und Kunden für das Anpassen der Modelle (Stichprobe)", "int"),
     "churn.active_days": ("Bewertet werden Kundinnen und Kunden mit letztem Kauf vor höchstens … Tagen", "days_all"),
     "actions.budget": ("Kampagnenbudget (Annahme)", "eur"),
     "actions.cost_per_contact": ("Kosten je Kontakt (Annahme)", "eur2"),
