@@ -56,6 +56,21 @@ def test_lua_filter_turns_citations_into_typst_references(tmp_path, png_bytes):
     assert "@fig-gibt-es-nicht" not in text and "Verweis nicht verfügbar" in text
 
 
+def test_short_tables_stay_on_one_page_long_tables_may_break(tmp_path):
+    def table(n: int, label: str) -> str:
+        rows = "\n".join(f"| z{i} | {i} |" for i in range(n))
+        return f"| A | B |\n|---|---:|\n{rows}\n\n: Tabelle {label} {{#tbl-{label}}}\n"
+
+    md = tmp_path / "t.md"
+    md.write_text(table(3, "kurz") + "\n" + table(40, "lang"), "utf-8")
+    typ = tmp_path / "t.typ"
+    render.markdown_to_typst(md, typ)
+    text = typ.read_text("utf-8")
+    short, long = text.split("<tbl-kurz>")
+    assert "#block(breakable: false)[" in short
+    assert "breakable: false" not in long
+
+
 def test_brand_fonts_are_resolved_to_available_families():
     from helpers.report.brand import available_families, resolved_brand
 

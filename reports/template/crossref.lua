@@ -56,8 +56,27 @@ local function cite(c)
   return out
 end
 
+-- Short tables are kept on one page (no orphaned header with one row); long ones may break.
+local KEEP_TOGETHER_ROWS = 15
+
+local function body_rows(tbl)
+  local n = 0
+  for _, body in ipairs(tbl.bodies) do n = n + #body.body end
+  return n
+end
+
+local function keep_short_tables(tbl)
+  if FORMAT ~= "typst" or body_rows(tbl) > KEEP_TOGETHER_ROWS then return nil end
+  return {
+    pandoc.RawBlock("typst", "#block(breakable: false)["),
+    tbl,
+    pandoc.RawBlock("typst", "]"),
+  }
+end
+
 function Pandoc(doc)
   collect(doc)
   doc = doc:walk({ Table = table_id_from_caption })
+  doc = doc:walk({ Table = keep_short_tables })
   return doc:walk({ Cite = cite })
 end

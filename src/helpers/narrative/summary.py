@@ -82,7 +82,7 @@ _REGISTRY: tuple[tuple[str, str, str, str], ...] = (
     ("clv", "clv_total", "Erwarteter Kundenwert (CLV, Deckungsbeitrag) {horizon}", "eur"),
     ("actions", "value_at_risk", "Gefährdeter Deckungsbeitrag", "eur"),
     ("churn", "expected_loss_eur", "Gefährdeter Deckungsbeitrag", "eur"),
-    ("churn", "n_risk_50", "Kundinnen und Kunden mit Abwanderungsrisiko ab 50 %", "int"),
+    ("churn", "n_risk_50", "Kundinnen und Kunden mit Abwanderungsrisiko ab 50 % {window}", "int"),
     ("actions", "expected_gain", "Erwarteter Zusatz-Deckungsbeitrag der empfohlenen Kampagne", "eur"),
 )
 """(chapter, key, German label, kind); per label the first source with a usable value wins,
@@ -106,6 +106,9 @@ def key_figure_rows(key_figures: KeyFigures, direct: Mapping[str, Any] | None = 
         if chapter == "clv" and key == "clv_total":
             h = sources["clv"].get("horizon_months")
             label_out = label.format(horizon=f"für {fmt.integer(h)} Monate" if _ok(h) else "").strip()
+        elif chapter == "churn" and key == "n_risk_50":
+            w = sources["churn"].get("window_days")
+            label_out = label.format(window=f"(kein Kauf in {fmt.integer(w)} Tagen)" if _ok(w) else "").strip()
         else:
             label_out = label
         seen.add(label)
