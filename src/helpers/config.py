@@ -193,6 +193,14 @@ class ReportConfig:
                 f"Ungültige Einstellung data.returns={self.data.returns!r}: "
                 "erlaubt sind 'net' (verrechnen) und 'drop' (verwerfen)."
             )
+        for key, minimum, strict in _LOWER_BOUNDS:
+            section, _, name = key.partition(".")
+            value = getattr(getattr(self, section), name)
+            if value is not None and (value <= minimum if strict else value < minimum):
+                bound = "größer als" if strict else "mindestens"
+                raise ConfigError(
+                    f"Ungültige Einstellung {key}={value!r}: der Wert muss {bound} {minimum} sein."
+                )
 
     @classmethod
     def from_settings(
@@ -242,6 +250,23 @@ class ReportConfig:
             else:
                 out[f.name] = _plain(value)
         return out
+
+
+_LOWER_BOUNDS: tuple[tuple[str, float, bool], ...] = (
+    # (section.field, bound, strict): numeric settings that would give meaningless results below it
+    ("economics.cost_per_new_customer", 0, False),
+    ("economics.cost_per_retained_customer", 0, False),
+    ("economics.whatif_years", 0, True),
+    ("clv.holdout_weeks", 0, True),
+    ("clv.horizon_months", 0, True),
+    ("clv.discount_rate_yearly", 0, False),
+    ("clv.prediction_days", 0, True),
+    ("clv.penalizer", 0, False),
+    ("churn.window_days", 0, True),
+    ("churn.max_fit_rows", 0, True),
+    ("actions.budget", 0, False),
+    ("actions.cost_per_contact", 0, False),
+)
 
 
 def _plain(value: Any) -> Any:
