@@ -169,3 +169,23 @@ def test_actionable_segments_and_key_figures():
     assert kf["value_at_risk"] == pytest.approx(0.5 * 160)
     assert kf["top_risk_segment"] == "S1" and kf["top_risk_value"] == pytest.approx(75.0)
     assert kf["contacts"] == 3 and kf["expected_gain"] == pytest.approx(10 + 5 + 2)
+
+
+def test_budget_text_names_segments_without_spend_and_with_exhausted_budget():
+    import pandas as pd
+
+    from helpers.analysis import actions as act_mod
+    from helpers.narrative import actions as text
+
+    per_segment = pd.DataFrame({
+        "segment": ["Champions", "Verloren", "Gefährdet", "Neukunden"],
+        "status": ["all", act_mod.STATUS_BELOW_COST, act_mod.STATUS_BELOW_COST, act_mod.STATUS_BUDGET],
+        "eligible": [10, 0, 0, 5],
+        "contacts": [10, 0, 0, 0],
+    })
+    totals = {"contacts": 10, "budget": 10.0, "unspent": 0.0, "cost": 10.0,
+              "expected_gain": 30.0, "net_gain": 20.0, "roi": 2.0}
+    out = text.budget_text(per_segment, totals, 1.0, value_is_clv=True)
+    assert "Kein Geld fließt in die Segmente „Verloren“ und „Gefährdet“" in out
+    assert "Für das Segment „Neukunden“ reicht das Budget nicht mehr" in out
+    assert "Für weitere 5 Kontakte" in out

@@ -9,10 +9,10 @@ import pytest
 from helpers.analysis import cohorts as co
 from helpers.dataset import from_transactions
 
+from .fixtures import YEAR_ROWS, dataset
 
-def _ds(rows, end):
-    df = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"])
-    return from_transactions(df, observation_end=end)
+
+_ds = dataset
 
 
 COHORT_ROWS = [
@@ -61,15 +61,6 @@ def test_last_complete_period():
     assert co.last_complete_period(pd.Timestamp("2026-03-31"), "M") == 2026 * 12 + 2
     assert co.last_complete_period(pd.Timestamp("2026-03-30"), "M") == 2026 * 12 + 1
     assert co.last_complete_period(pd.Timestamp("2026-06-30"), "Q") == 2026 * 4 + 1
-
-
-YEAR_ROWS = [
-    ("T", "2023-01-01", 10.0),
-    ("P", "2024-03-01", 100.0), ("P", "2025-02-01", 150.0),
-    ("Q", "2024-06-01", 200.0), ("Q", "2025-07-01", 50.0),
-    ("R", "2024-09-01", 100.0),
-    ("S", "2025-05-01", 300.0),
-]
 
 
 def test_yearly_nrr_grr_by_hand():

@@ -8,6 +8,8 @@ import pytest
 from helpers.analysis import cohorts as co
 from helpers.analysis import economics as ec
 from helpers.dataset import from_transactions
+
+from .fixtures import YEAR_ROWS, dataset
 from helpers.narrative import economics as ne
 
 GROUP_ROWS = [
@@ -24,8 +26,7 @@ def _plain(text: str) -> str:
     return text.replace("\xa0", " ")
 
 
-def _ds(rows, end=None):
-    return from_transactions(pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"]), end)
+_ds = dataset
 
 
 def test_group_comparison_by_hand():
@@ -76,15 +77,6 @@ def test_rule_without_first_time_buyers_not_computable():
     g = _groups(100, 300)
     g.loc["first_time", "customers"] = 0
     assert ec.rule_of_thumb(g).verdict == "not_computable"
-
-
-YEAR_ROWS = [
-    ("T", "2023-01-01", 10.0),
-    ("P", "2024-03-01", 100.0), ("P", "2025-02-01", 150.0),
-    ("Q", "2024-06-01", 200.0), ("Q", "2025-07-01", 50.0),
-    ("R", "2024-09-01", 100.0),
-    ("S", "2025-05-01", 300.0),
-]
 
 
 def test_lost_revenue_by_hand():

@@ -250,18 +250,20 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
             f"Für weitere {fmt.integer(more)} Kontakte wäre der erwartete Ertrag höher als die Kosten; "
             "sie sind nur wegen des begrenzten Budgets nicht enthalten."
         )
-    skipped = per_segment[per_segment["status"] == act.STATUS_BELOW_COST]["segment"].tolist()
-    if skipped:
-        word = "das Segment" if len(skipped) == 1 else "die Segmente"
+    def segments(status: str) -> str | None:
+        names = per_segment.loc[per_segment["status"] == status, "segment"].tolist()
+        if not names:
+            return None
+        return ("das Segment " if len(names) == 1 else "die Segmente ") + _join([_quote(n) for n in names])
+
+    if skipped := segments(act.STATUS_BELOW_COST):
         sents.append(
-            f"Kein Geld fließt in {word} {_join([_quote(s) for s in skipped])}: Dort liegt der erwartete "
+            f"Kein Geld fließt in {skipped}: Dort liegt der erwartete "
             "Ertrag je Kontakt unter den Kosten – hier gilt es, Streuverluste zu vermeiden."
         )
-    exhausted = per_segment[per_segment["status"] == act.STATUS_BUDGET]["segment"].tolist()
-    if exhausted:
-        word = "das Segment" if len(exhausted) == 1 else "die Segmente"
+    if exhausted := segments(act.STATUS_BUDGET):
         sents.append(
-            f"Für {word} {_join([_quote(s) for s in exhausted])} reicht das Budget nicht mehr, obwohl sich "
+            f"Für {exhausted} reicht das Budget nicht mehr, obwohl sich "
             "Kontakte dort rechnen würden; ein höheres Budget würde sie erreichen."
         )
     return " ".join(sents)
