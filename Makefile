@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KERNEL := kundenwert
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
 .DEFAULT_GOAL := help
 .PHONY: help setup report report-b2b test test-fast lab kernel clean benchmark student handouts wheelhouse
@@ -16,41 +17,44 @@ $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (kundenwert)" >/dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Virtuelle Umgebung .venv anlegen und das Projekt installieren
+# The notebooks and the report run in the kernel "kundenwert" of the venv (helpers.report.execute).
+$(KERNEL_SPEC): $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (kundenwert)" >/dev/null
+	@touch $@
 
-report: $(STAMP) ## Beispielbericht rendern und den Pfad der PDF ausgeben
+setup: $(KERNEL_SPEC) ## Virtuelle Umgebung .venv anlegen, das Projekt und den Kernel „Python (kundenwert)“ installieren
+
+report: $(KERNEL_SPEC) ## Beispielbericht rendern und den Pfad der PDF ausgeben
 	$(BIN)/kundenwert report --data data/sample/onlineshop_transaktionen.csv --client "Beispiel Onlineshop GmbH"
 
-report-b2b: $(STAMP) ## Bericht für das B2B-Beispiel (deutscher Excel-Export) rendern
+report-b2b: $(KERNEL_SPEC) ## Bericht für das B2B-Beispiel (deutscher Excel-Export) rendern
 	$(BIN)/kundenwert report --data data/sample/grosshandel_export.csv --client "Beispiel Großhandel KG"
 
-test: $(STAMP) ## Alle Tests ausführen
+test: $(KERNEL_SPEC) ## Alle Tests ausführen
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP) ## Schnelle Tests ohne PDF-Rendering und Notebook-Ausführung
+test-fast: $(KERNEL_SPEC) ## Schnelle Tests ohne PDF-Rendering und Notebook-Ausführung
 	$(BIN)/python -m pytest -m "not slow"
 
-benchmark: $(STAMP) ## Skalierungs-Benchmark (10 Tsd. bis 10 Mio. Zeilen, dauert Minuten); SIZES=10k,1M für eine Auswahl
+benchmark: $(KERNEL_SPEC) ## Skalierungs-Benchmark (10 Tsd. bis 10 Mio. Zeilen, dauert Minuten); SIZES=10k,1M für eine Auswahl
 	$(BIN)/python benchmarks/run.py $(if $(SIZES),--sizes $(SIZES),)
 
 # --- Kurs und Workshop (siehe notebooks/README.md und docs/workshop.md) -------------
 LAB_ARGS ?=
 JUPYTER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.json
 
-lab: $(STAMP) ## JupyterLab mit den Kurs-Notebooks öffnen (Kernel „Python (kundenwert)“)
+lab: $(KERNEL_SPEC) ## JupyterLab mit den Kurs-Notebooks öffnen (Kernel „Python (kundenwert)“)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[dev,lab]"
-	@test -f $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json || $(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (kundenwert)" >/dev/null
 	@mkdir -p $(dir $(JUPYTER_CONF)) && echo '{"MultiKernelManager": {"default_kernel_name": "$(KERNEL)"}}' > $(JUPYTER_CONF)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
-student: $(STAMP) ## Kursversionen erzeugen: build/kurs/studierende und build/kurs/lehrende
+student: $(KERNEL_SPEC) ## Kursversionen erzeugen: build/kurs/studierende und build/kurs/lehrende
 	$(BIN)/python -m helpers.course build
 	$(BIN)/python -m helpers.course build --instructor
 
-handouts: $(STAMP) ## Alle Kapitel als PDF-Handouts nach build/handouts/ (LOESUNGEN=1: mit Lösungen)
+handouts: $(KERNEL_SPEC) ## Alle Kapitel als PDF-Handouts nach build/handouts/ (LOESUNGEN=1: mit Lösungen)
 	$(BIN)/python -m helpers.handout $(if $(LOESUNGEN),--loesungen)
 
 wheelhouse: $(STAMP) ## Offline-Paketspeicher wheelhouse/ für Schulungsräume ohne Internet füllen

@@ -20,11 +20,12 @@ def png_bytes() -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(3, 2))
-    ax.plot([1, 2, 3], [1, 4, 9])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=50)
-    plt.close(fig)
+    with matplotlib.style.context("default"):  # independent of the chart style other tests set
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([1, 2, 3], [1, 4, 9])
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=50)
+        plt.close(fig)
     return buf.getvalue()
 
 

@@ -97,9 +97,12 @@ def test_load_batch_file_resolves_paths_and_merges_defaults(tmp_path):
     assert job.out_dir == (tmp_path / "x").resolve() and job.engine == "quarto"
 
 
-def test_client_slug_fallback_is_ascii():
-    slug = batch.client_slug("Müller & Söhne GmbH")
-    assert slug == "mueller-soehne-gmbh"
+def test_one_slug_function_and_one_list_of_engines():
+    from helpers.report import render, slug
+
+    assert batch.client_slug is slug.client_slug  # log, state and PDF share the pipeline's folder
+    assert batch.client_slug("Müller & Söhne GmbH") == "mueller-soehne-gmbh"
+    assert batch.ENGINES is render.ENGINES
 
 
 @pytest.mark.parametrize(
@@ -331,7 +334,6 @@ def test_worker_processes_isolate_failures_and_report_progress(tmp_path):
 
 @pytest.mark.slow
 def test_real_batch_with_one_bad_file(tmp_path, monkeypatch):
-    pytest.importorskip("helpers.report.pipeline")
     # other engineers edit the code in parallel; pin the code version so the re-run can skip
     monkeypatch.setattr(batch, "code_version", lambda: "fest")
     from helpers.config import SAMPLE_DIR

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -69,16 +67,24 @@ def test_report_merges_options_and_prints_pdf_last(fake_build, data_file, tmp_pa
     assert "[1/8] Datengrundlage" in err
 
 
-def test_client_yaml_config(fake_build, data_file, tmp_path):
+@pytest.mark.parametrize("map_key", ["map", "column_map"])  # column_map: the old name, same meaning
+def test_client_yaml_config(fake_build, data_file, tmp_path, map_key):
     yml = tmp_path / "kunde.yaml"
     yml.write_text(
-        "client: Yaml Kunde\ndata: daten.csv\ncolumn_map:\n  revenue: Umsatz (€)\n"
+        f"client: Yaml Kunde\ndata: daten.csv\n{map_key}:\n  revenue: Umsatz (€)\n"
         "settings:\n  gross_margin: 0.4\n  clv:\n    horizon_months: 3\n", "utf-8")
-    assert cli.main(["report", "--config", str(yml), "--set", "gross_margin=0.5"]) == 0
+    assert cli.main(["report", "--config", str(yml), "--set", "gross_margin=0.5", "--map", "customer_id=Kunde"]) == 0
     cfg = fake_build["cfg"]
     assert cfg.client_name == "Yaml Kunde" and fake_build["data_path"] == data_file
     assert cfg.gross_margin == 0.5 and cfg.clv.horizon_months == 3
-    assert dict(cfg.data.column_map) == {"revenue": "Umsatz (€)"}
+    assert dict(cfg.data.column_map) == {"revenue": "Umsatz (€)", "customer_id": "Kunde"}
+
+
+def test_client_yaml_settings_must_be_a_mapping(fake_build, data_file, tmp_path, capsys):
+    yml = tmp_path / "kunde.yaml"
+    yml.write_text("client: K\ndata: daten.csv\nsettings: [gross_margin]\n", "utf-8")
+    assert cli.main(["report", "--config", str(yml)]) == 2
+    assert "„settings“ muss eine Zuordnung" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -115,20 +121,18 @@ def test_pipeline_errors_use_exception_exit_code(monkeypatch, data_file, capsys)
     assert "Unerwarteter Fehler" in err and "Traceback" not in err
 
 
-def test_batch_missing_module_exit_2(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "helpers.batch", None)  # import raises ImportError
-    assert cli.main(["batch", "kunden.yaml"]) == 2
-    assert "Batch-Modus" in capsys.readouterr().err
-
-
-def test_batch_delegates_to_module(monkeypatch, tmp_path):
-    import types
+def test_batch_delegates_to_batch_module(monkeypatch, tmp_path):
+    from helpers import batch
 
     seen = {}
-    fake = types.ModuleType("helpers.batch")
-    fake.configure_parser = lambda p: p.add_argument("batch_file", type=Path)
-    fake.run = lambda args: seen.setdefault("file", args.batch_file) and 7
-    monkeypatch.setitem(sys.modules, "helpers.batch", fake)
-    monkeypatch.setattr("helpers.batch", fake, raising=False)
-    assert cli.main(["batch", str(tmp_path / "k.yaml")]) == 7
+    monkeypatch.setattr(batch, "run", lambda args: seen.setdefault("file", args.batch_file) and 7)
+    assert cli.main(["batch", str(tmp_path / "k.yaml"), "--engine", "typst"]) == 7
     assert seen["file"] == tmp_path / "k.yaml"
+
+
+def test_one_list_of_engines(capsys):
+    from helpers.report.render import ENGINES
+
+    with pytest.raises(SystemExit):
+        cli.main(["report", "--engine", "latex"])
+    assert f"möglich: {', '.join(map(repr, ENGINES))}" in capsys.readouterr().err

@@ -115,7 +115,8 @@ def test_parse_amounts(values, expected):
 
 @pytest.mark.slow  # imports the chart stack (seaborn), several seconds
 def test_session_setup_loads_sample():
-    cfg, ds = session.setup(str(B2B), "Test GmbH", {"pseudonymize": False})
+    ctx = session.open(str(B2B), "Test GmbH", {"pseudonymize": False})
+    cfg, ds = ctx.cfg, ctx.ds
     assert cfg.client_name == "Test GmbH" and ds.source_name == "grosshandel_export.csv"
     assert ds.ledger.rows_read == ds.ledger.rows_kept + ds.ledger.rows_dropped
 
@@ -131,26 +132,54 @@ def test_prepared_roundtrip_keeps_ledger(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("data", [SHOP, B2B, Path(__file__).parent / "corpus" / "files" / "no_revenue_column.csv"])
 def test_chapter_notebook_runs(tmp_path, data):
-    import json
+    """Notebook 01 in JupyterLab mode (no ``work_dir``) shows the numbers of the chapter's result."""
+    import papermill as pm
+
+    from helpers import fmt
+    from helpers.analysis import overview
+    from helpers.config import NOTEBOOK_DIR
+
+    settings = {"min_customers": 1}
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "01-datengrundlage.ipynb"), str(out), cwd=str(NOTEBOOK_DIR),
+                        kernel_name="kundenwert", parameters={"data_path": str(data), "settings": settings},
+                        progress_bar=False)
+    cfg = ReportConfig.from_settings(None, settings)
+    ds = load_dataset(data, cfg)
+    key = overview.compute(ds, cfg, {}).key
+    assert key.customers == ds.customers.shape[0] and key.lines == len(ds.transactions)
+    text = out.read_text("utf-8")
+    assert f"{fmt.integer(key.lines)} Zeilen von {fmt.integer(key.customers)} Kundinnen und Kunden" in text
+    if ds.has_revenue:
+        assert key.revenue == pytest.approx(ds.transactions["revenue"].sum(), abs=0.01)
+        assert f"Nettoumsatz von insgesamt {fmt.eur(key.revenue)}" in text
+    else:
+        assert key.revenue is None and key.revenue_12m is None and "enthält keine Umsätze" in text
+
+
+@pytest.mark.slow
+def test_chapter_notebook_report_mode_reads_stored_result(tmp_path):
+    """With ``work_dir`` the notebook shows the stored result (same numbers as JupyterLab mode)."""
+    import dataclasses
 
     import papermill as pm
 
+    from helpers import fmt
+    from helpers.analysis import overview
     from helpers.config import NOTEBOOK_DIR
 
-    prepared = tmp_path / "work"
-    session.write_prepared(load_dataset(data, ReportConfig.from_settings(None, {"min_customers": 1})), prepared)
+    cfg = ReportConfig()
+    ds = load_dataset(SHOP, cfg)
+    res = overview.compute(ds, cfg, {})
+    # a marker value proves the notebook reads the stored result instead of computing again
+    stored = dataclasses.replace(res, key=dataclasses.replace(res.key, lines=123_456))
+    session.write_prepared(ds, tmp_path)
+    session.write_results({"data": stored}, tmp_path)
     out = tmp_path / "out.ipynb"
     pm.execute_notebook(str(NOTEBOOK_DIR / "01-datengrundlage.ipynb"), str(out), cwd=str(NOTEBOOK_DIR),
-                        parameters={"data_path": str(data), "prepared_dir": str(prepared)}, progress_bar=False)
-    figures = json.loads((prepared / "results" / "keyfigures-data.json").read_text("utf-8"))
-    ds = session.read_prepared(prepared)
-    assert figures["customers"] == ds.transactions["customer_id"].nunique()
-    assert figures["lines"] == len(ds.transactions)
+                        kernel_name="kundenwert", parameters={"work_dir": str(tmp_path)}, progress_bar=False)
     text = out.read_text("utf-8")
-    if "revenue" in ds.transactions.columns:
-        assert figures["revenue"] == pytest.approx(ds.transactions["revenue"].sum(), abs=0.01)
-    else:
-        assert figures["revenue"] is None and "enthält keine Umsätze" in text
+    assert f"{fmt.integer(123_456)} Zeilen von {fmt.integer(res.key.customers)} Kundinnen und Kunden" in text
 
 
 def _tiny():
@@ -166,13 +195,59 @@ def _tiny():
 
 
 def test_overview_key_figures_by_hand():
+    import datetime as dt
+
     from helpers.analysis import overview
 
-    k = overview.key_figures(_tiny())
+    k = overview.compute(_tiny(), ReportConfig(), {}).key
     # purchases: A on 05.01. (15 EUR) and 01.03., B on 20.01.; C only returns -> no purchase
-    assert (k.customers, k.lines, k.purchases) == (3, 5, 3)
+    assert (k.customers_in_file, k.lines, k.purchases) == (3, 5, 3)
+    assert k.customers == 2  # customers with a purchase day (C has only a return)
     assert k.revenue == 39.5
-    assert (k.period_start, k.period_end, k.observation_end, k.months) == ("2024-01-05", "2024-03-02", "2024-03-31", 3)
+    assert (k.period_start, k.period_end, k.observation_end, k.months) == (
+        dt.date(2024, 1, 5), dt.date(2024, 3, 2), dt.date(2024, 3, 31), 3)
+    # 12-month window (31.03.2023, 31.03.2024] holds everything
+    assert k.active_customers_12m == 2 and k.revenue_12m == 39.5
+
+
+def test_twelve_month_window_on_sample_equals_pandas():
+    """Data key figures against plain pandas on the sample file (the one 12-month window)."""
+    from helpers.analysis import overview
+
+    ds = load_dataset(SHOP, PLAIN)
+    res = overview.compute(ds, PLAIN, {})
+    k = res.key
+    tx, p, end = ds.transactions, ds.purchases, ds.observation_end
+    assert k.lines == len(tx) and k.purchases == len(p)
+    assert k.customers == p["customer_id"].nunique()
+    assert k.revenue == pytest.approx(tx["revenue"].sum(), abs=0.005)
+    start = end - pd.Timedelta(days=365)
+    assert k.revenue_12m == pytest.approx(
+        tx.loc[(tx["order_date"] > start) & (tx["order_date"] <= end), "revenue"].sum(), abs=0.005)
+    assert k.active_customers_12m == p.loc[(p["order_date"] > start) & (p["order_date"] <= end),
+                                           "customer_id"].nunique()
+    assert res.ledger == ds.ledger and res.ledger is not ds.ledger
+    assert res.monthly["purchases"].sum() == len(p)
+
+
+def test_ledger_text_is_complete():
+    from helpers import fmt
+    from helpers.narrative import data as text
+    from helpers.validation import Ledger
+
+    led = Ledger(rows_read=100, rows_kept=90, dropped={"duplicate": 10})
+    s = text.ledger_text(led)
+    assert "100 Zeilen gelesen" in s and "Behalten wurden 90" in s and "verworfen 10 (10,0\u00a0%)" in s
+    assert "genau einem Grund" in s
+    assert "kein Prüfprotokoll" in text.ledger_text(None)
+    led = Ledger(rows_read=50, rows_kept=50, dropped={}, flags={"outliers": 2, "nonpositive_customers": 1},
+                 outlier_threshold=120.0)
+    s = text.ledger_text(led)
+    assert "alle wurden behalten" in s
+    assert f"2 Zeilen mit mehr als {fmt.eur(120.0, 2)}" in s and "@tbl-data-outliers" in s
+    assert "Bei einer Kundin bzw. einem Kunden ist der Nettoumsatz" in s
+    assert "@tbl" not in text.ledger_text(led, outlier_table_label=None)
+    assert text.ledger_table(None).empty and text.outlier_table(None).empty
 
 
 def test_monthly_summary_by_hand():
@@ -194,17 +269,22 @@ def test_german_texts_and_chart():
     from helpers.plotting import data as plots
 
     ds = _tiny()
-    k = overview.key_figures(ds)
+    res = overview.compute(ds, ReportConfig(), {})
+    k = res.key
     s = text.summary_text(k)
     from helpers import fmt
 
     assert "05.01.2024" in s and f"Nettoumsatz von insgesamt {fmt.eur(39.5)}" in s
     assert "Als Ende des Beobachtungszeitraums gilt der 31.03.2024" in s
-    avail = overview.available_columns(ds)
+    assert "5 Zeilen von 2 Kundinnen und Kunden" in s and "Eine weitere Kundennummer hat nur Retouren" in s
+    table = text.overview_table(k).set_index("Kennzahl")["Wert"]
+    assert table["Nettoumsatz der letzten 12 Monate"] == fmt.eur(39.5)
+    assert table["Kundinnen und Kunden mit Kauf in den letzten 12 Monaten"] == "2"
+    avail = res.available
     assert avail == {"revenue": True, "order_id": False, "category": True, "channel": False, "quantity": False}
     c = text.columns_text(avail)
     assert "Nettoumsätze und Warengruppen" in c and "keine Angabe zum Verkaufskanal" in c
-    fig = plots.monthly(overview.monthly_summary(ds))
+    fig = plots.monthly(res.monthly)
     titles = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes]
     assert titles == ["Nettoumsatz je Monat", "Kundinnen und Kunden mit Kauf je Monat"]
     no_rev = overview.monthly_summary(ds).drop(columns="revenue")

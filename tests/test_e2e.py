@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers.chapters import CHAPTERS
 from helpers.config import SAMPLE_DATA
+from helpers.report.pipeline import COMPUTE_STEP
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +43,12 @@ def test_report_on_sample_data(tmp_path, netguard_env, pdf_text):
         assert expected in text, expected
     for banned in ("Figure", "Table of Contents", "Traceback", "NaN", "@fig-", "@tbl-"):
         assert banned not in text, banned
-    assert "[1/8]" in proc.stderr and "Traceback" not in proc.stderr
+    n = len(CHAPTERS) + 1
+    assert f"[1/{n}] {COMPUTE_STEP}" in proc.stderr and f"[{n}/{n}] {CHAPTERS[-1].title}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.stem for p in (pdf.parent / "work" / "results").glob("*.pkl")) == sorted(
+        ch.slug for ch in CHAPTERS)
+    assert list((pdf.parent / "zielgruppen").glob("*.csv"))  # CRM target lists of the action plan
     blocked = [line for line in log.read_text().splitlines() if "guard-loaded" not in line]
     assert blocked == []
     print(f"end-to-end report: {duration:.1f} s")

@@ -9,10 +9,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers.exceptions import RenderError
-from helpers.report.execute import execute_chapters
-
-pytestmark = pytest.mark.slow
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+from helpers.report import execute
+from helpers.report.execute import KERNELSPEC, cell_timings, execute_chapters, execute_notebook
 
 
 def _notebook(path, *bodies: str):
@@ -31,6 +29,22 @@ def _stream(nb_path) -> str:
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
 
 
+def test_missing_kernel_is_a_german_error_naming_make_setup(monkeypatch, tmp_path):
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    def missing(self, name):
+        raise NoSuchKernel(name)
+
+    monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", missing)
+    with pytest.raises(RenderError, match="Kernel „kundenwert“.*make setup"):
+        execute_chapters([("a", "A", _notebook(tmp_path / "a.ipynb"), tmp_path / "out.ipynb")], {}, cwd=tmp_path)
+
+
+def test_kernel_is_installed():
+    execute.require_kernel()  # make setup installs it into the venv
+
+
+@pytest.mark.slow
 def test_parameters_isolation_and_progress(tmp_path):
     a = _notebook(tmp_path / "a.ipynb", "import json\nprint(json.dumps({'client_name': client_name, 'settings': settings}))",
                   "nur_in_a = 1")
@@ -54,6 +68,23 @@ def test_parameters_isolation_and_progress(tmp_path):
     assert cells[2].source == "# Titel"
 
 
+@pytest.mark.slow
+def test_default_parameters_notebook_object_skip_tag_and_timings(tmp_path):
+    nb = nbformat.read(str(_notebook(tmp_path / "a.ipynb", "print(client_name)", "raise SystemError('nie')",
+                                     "print('ende')")), 4)
+    nb.cells[-2].metadata["tags"] = ["exercise", "skip-execution"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    done = execute_notebook(nb, tmp_path / "out" / "a.ipynb", cwd=tmp_path)
+    assert [c.metadata.get("tags", []) for c in done.cells][:2] == [["parameters"], []]  # nothing injected
+    assert _stream(tmp_path / "out" / "a.ipynb") == "Beispiel\nende\n"
+    assert done.cells[-2].outputs == []  # skipped scaffold
+    assert done.metadata["kernelspec"] == KERNELSPEC
+    timings = cell_timings(done)
+    assert [t.index for t in timings] == [0, 2, 4] and all(t.seconds >= 0 for t in timings)
+    assert timings[1].first_line == "print(client_name)"
+
+
+@pytest.mark.slow
 def test_cell_error_names_chapter_and_keeps_partial_notebook(tmp_path):
     ok = _notebook(tmp_path / "ok.ipynb", "x = 1")
     boom = _notebook(tmp_path / "boom.ipynb", "raise ValueError('Spalte fehlt')", "print('nie')")

@@ -135,3 +135,73 @@ def test_file_slug_transliterates_umlauts():
     assert export.file_slug("Drohen einzuschlafen") == "drohen-einzuschlafen"
     assert export.file_slug("Aufmerksamkeit nötig") == "aufmerksamkeit-noetig"
     assert export.file_slug("///") == "segment"
+
+
+# --- the action plan's lists ------------------------------------------------------------------
+
+
+@pytest.fixture()
+def plan():
+    """An action plan computed from hand-made upstream results (segment ids, German labels)."""
+    from types import SimpleNamespace
+
+    from helpers.analysis import actions as act
+    from helpers.config import ReportConfig
+    from helpers.dataset import from_transactions
+
+    end = pd.Timestamp("2026-06-30")
+    ids = [f"K{i}" for i in range(6)]
+    tx = pd.DataFrame({"customer_id": ids,
+                       "order_date": [end - pd.Timedelta(days=d) for d in (0, 5, 10, 20, 40, 900)],
+                       "revenue": [100.0, 80.0, 60.0, 40.0, 20.0, 10.0],
+                       "category": ["A", "B", "A", "B", "A", "B"]})
+    ds = from_transactions(tx, end)
+    idx = ds.customers.index
+    segs = ["champions", "champions", "at_risk", "at_risk", "=evil", "lost"]
+    rfm = SimpleNamespace(ok=True, customers=pd.DataFrame({"segment": segs}, index=idx),
+                          order=("champions", "at_risk", "=evil", "lost"),
+                          actions={"champions": "Belohnen", "at_risk": "-Rückgewinnen"})
+    value = pd.Series([300.0, 200.0, 150.0, 100.0, 50.0, 10.0], index=idx)
+    churn_frame = pd.DataFrame({"churn_risk": 0.5, "risk": 0.5, "risk_source": "churn", "value": value,
+                                "value_source": "clv", "value_at_risk": 0.5 * value}, index=idx)
+    churn = SimpleNamespace(ok=True, customers=churn_frame,
+                            key=SimpleNamespace(value_at_risk=float(churn_frame["value_at_risk"].sum())))
+    clv = SimpleNamespace(ok=True, customers=pd.DataFrame({"clv": value, "p_alive": 0.6}, index=idx))
+    cfg = ReportConfig()
+    return act.compute(ds, cfg, {"rfm": rfm, "clv": clv, "churn": churn}), cfg
+
+
+def test_write_action_lists_writes_exactly_the_plan(plan, tmp_path):
+    res, cfg = plan
+    folder = tmp_path / export.LISTS_FOLDER
+    written = export.write_action_lists(res, folder, cfg)
+    cols = ["segment", "sheet", "csv", "customers"]
+    assert written[cols].to_dict("records") == res.lists[cols].to_dict("records")
+    assert list(res.lists["segment"]) == ["champions", "at_risk", "=evil"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([export.WORKBOOK_NAME, *res.lists["csv"]])
+    wb = openpyxl.load_workbook(folder / export.WORKBOOK_NAME)
+    assert wb.sheetnames == ["Champions", "Gefährdet", "=evil"]
+    rows = list(wb["Gefährdet"].iter_rows(values_only=True))
+    header = rows[0]
+    assert [r[header.index("Segment")] for r in rows[1:]] == ["Gefährdet", "Gefährdet"]
+    assert [r[header.index("Kundennummer")] for r in rows[1:]] == ["K2", "K3"]  # by value, highest first
+    assert rows[1][header.index("Empfohlene Maßnahme")] == "'-Rückgewinnen"  # injection guard kept
+    assert wb["=evil"].cell(2, 2).value == "'=evil"
+    assert "zielgruppe-gefaehrdet.csv" in set(written["csv"])
+
+
+def test_write_action_lists_writes_nothing_without_a_plan(plan, tmp_path):
+    import dataclasses
+
+    res, cfg = plan
+    empty = dataclasses.replace(res, lists=res.lists.iloc[0:0])
+    written = export.write_action_lists(empty, tmp_path / "zielgruppen", cfg)
+    assert written.empty and not (tmp_path / "zielgruppen").exists()
+
+
+def test_list_names_are_unique():
+    names = export.list_names(["a", "b"], {"a": "Gleich", "b": "Gleich"})
+    assert names.to_dict("records") == [
+        {"segment": "a", "sheet": "Gleich", "csv": "zielgruppe-gleich.csv"},
+        {"segment": "b", "sheet": "Gleich (2)", "csv": "zielgruppe-gleich-2.csv"},
+    ]

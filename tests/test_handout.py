@@ -1,4 +1,5 @@
-"""Chapter handouts (helpers.handout): Markdown assembly (fast) and PDF rendering (slow)."""
+"""Chapter handouts (helpers.handout): the report's assembler with the handout policy (fast),
+the report's renderer with the handout layout (slow)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import base64
 import struct
 import zlib
 
-import nbformat
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from helpers import handout
 from helpers.chapters import Chapter
-
+from helpers.report.assemble import front_matter, split_options
 
 
 def _png(width: int = 4, height: int = 3) -> str:
@@ -63,7 +64,7 @@ def executed_notebook():
 
 
 def test_cell_options_are_split_off():
-    opts, code = handout.cell_options('#| label: fig-x\n#| fig-cap: "Umsatz: je Monat"\nfig = f()\n#| not an option')
+    opts, code = split_options('#| label: fig-x\n#| fig-cap: "Umsatz: je Monat"\nfig = f()\n#| not an option')
     assert opts == {"label": "fig-x", "fig-cap": "Umsatz: je Monat"}
     assert code == "fig = f()\n#| not an option"
 
@@ -71,49 +72,57 @@ def test_cell_options_are_split_off():
 def test_resolve_references():
     md = "Vgl. @fig-rfm-heatmap, @tbl-clv-top, @sec-churn und @fig-unbekannt-x; Mail a@sec-rfm.de"
     out = handout.resolve_references(md, {"fig-rfm-heatmap"})
-    assert "`@fig-rfm-heatmap`{=typst}" in out
+    assert out.startswith("Vgl. @fig-rfm-heatmap, ")  # in this handout: the renderer's cross-reference
     assert "eine Tabelle im Kapitel „Kaufprognose und Kundenwert“" in out
     assert "Kapitel „Abwanderungsprognose“ und" in out
     assert "eine Abbildung im Bericht" in out
     assert "a@sec-rfm.de" in out  # not a reference
 
 
-def test_handout_markdown(tmp_path):
-    md = handout.handout_markdown(executed_notebook(), tmp_path / "abb", "03-rfm")
+@pytest.mark.parametrize("solutions", [False, True])
+def test_handout_markdown(tmp_path, solutions):
+    md = handout.handout_markdown(executed_notebook(), tmp_path / "abb", "rfm", solutions=solutions)
     blocks = md.split("\n\n")
     assert blocks[0].startswith("# Kundensegmentierung nach RFM {#sec-rfm}")  # heading before setup code
     assert "Parameter des Notebooks" in md and 'data_path = "../data/x.csv"' in md
     assert "#|" not in md and "fig = plot()" in md  # options removed, code kept
+    assert "title: x" not in md  # raw front matter dropped
     images = list((tmp_path / "abb").glob("*.png"))
-    assert len(images) == 1 and images[0].read_bytes().startswith(b"\x89PNG")
-    assert f"![Kunden, nach Score](abb/{images[0].name}){{#fig-rfm-test width=100%}}" in md
-    assert "`@fig-rfm-test`{=typst}" in md and "Kapitel „Abwanderungsprognose“" in md
+    assert [p.name for p in images] == ["fig-rfm-test.png"] and images[0].read_bytes().startswith(b"\x89PNG")
+    assert '![Kunden, nach Score](abb/fig-rfm-test.png){#fig-rfm-test width="89%"}' in md  # 4 x 3 px: shrunk like in the report
+    assert "Siehe @fig-rfm-test und Kapitel „Abwanderungsprognose“." in md
     assert "Es gibt **12** Segmente." in md
     assert "29\n… (20 weitere Zeilen gekürzt)" in md and "\n30\n" not in md
     assert "   a\n0  1" in md and "<table/>" not in md  # plain text instead of HTML
     assert "Warnung" not in md  # stderr is not part of the handout
-    assert md.count("#exercise-box[") == 2 and md.count("#solution-box[") == 1
-    assert "Musterlösung" in md
+    assert md.count("#exercise-box[") == 2 and "Ihr Code" in md
+    assert (md.count("#solution-box[") == 1 and "Musterlösung" in md and "n = len(df)" in md) is solutions
+    if not solutions:
+        assert "solution-box" not in md and "n = len(df)" not in md
+
+
+def test_handout_front_matter():
+    meta = handout.HandoutMeta(title="Kundensegmentierung nach RFM", subtitle="Kurs · Stand 01.02.2026",
+                               chapter_number=3)
+    data = yaml.safe_load(front_matter(meta).strip("-\n"))
+    assert data == {"title": "Kundensegmentierung nach RFM", "subtitle": "Kurs · Stand 01\\.02\\.2026",
+                    "chapter-number": 3, "lang": "de-DE"}
+    assert "chapter-number" not in front_matter(handout.HandoutMeta(title="Management Summary", subtitle="x"))
 
 
 @pytest.mark.slow
 def test_render_pdf(tmp_path):
     from pypdf import PdfReader
 
-    chapter = Chapter("rfm", "03-rfm-segmentierung.ipynb", "Kundensegmentierung nach RFM")
+    chapter = Chapter("rfm", "03-rfm-segmentierung.ipynb", "helpers.analysis.rfm:compute")
     result = handout.render_handout(executed_notebook(), chapter, tmp_path, solutions=True)
     assert result.pdf == tmp_path / "03-rfm-segmentierung-loesungen.pdf" and result.pages >= 1
     text = " ".join(p.extract_text() for p in PdfReader(result.pdf).pages).replace("\xa0", " ")
     assert "3 Kundensegmentierung nach RFM" in text  # numbered like the chapter
     assert "Abbildung 1" in text and "Musterlösung" in text and "Seite 1 von" in text
-    assert "n = len(df)" in text
-
-
-def test_auto_columns_only_replaces_equal_widths():
-    src = "table(\n    columns: (12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%),\n" \
-          "table(\n    columns: (30%, 70%),\n"
-    out = handout.auto_columns(src)
-    assert "columns: 8," in out and "columns: (30%, 70%)," in out
+    assert "Lehrendenversion mit Musterlösungen" in text
+    assert "n = len(df)" in text and "Kapitel „Abwanderungsprognose“" in text
+    assert "Verweis nicht verfügbar" not in text
 
 
 def test_unnumbered_handout_names_sections_instead_of_referencing():
@@ -122,4 +131,4 @@ def test_unnumbered_handout_names_sections_instead_of_referencing():
     assert titles == {"sec-summary": "Management Summary", "sec-summary-recs": "Empfehlungen"}
     out = handout.resolve_references(md, handout.defined_labels(md), titles)
     assert out.endswith("Siehe Abschnitt „Empfehlungen“.")
-    assert handout.resolve_references(md, handout.defined_labels(md)).endswith("`@sec-summary-recs`{=typst}.")
+    assert handout.resolve_references(md, handout.defined_labels(md)).endswith("Siehe @sec-summary-recs.")

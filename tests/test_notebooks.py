@@ -2,7 +2,7 @@
 
 The slow test executes every chapter once, as the instructor version (solutions run, exercise
 scaffolds skipped), from ``notebooks/`` with the default parameters on the sample data. It
-only asserts that the notebook runs; per-cell durations are written to
+only asserts that the notebook runs (in the project's executor, kernel ``kundenwert``); per-cell durations are written to
 ``build/notebook-timings/`` and summarised on the terminal (budget: 3 s per cell); the executed
 notebooks go to ``build/notebook-timings/executed/`` (``python -m helpers.handout --executed
 build/notebook-timings/executed`` renders handouts from them without executing again). That the
@@ -25,14 +25,18 @@ import yaml
 from helpers import course
 from helpers.chapters import CHAPTERS
 from helpers.config import NOTEBOOK_DIR, PROJECT_ROOT
+from helpers.report.execute import KERNELSPEC, cell_timings, execute_notebook
 
-PARAMETER_NAMES = ["data_path", "client_name", "observation_end", "currency",
-                   "column_map", "settings", "prepared_dir"]
+PARAMETER_NAMES = ["data_path", "client_name", "settings", "work_dir"]
+"""The four parameters of every chapter (docs/chapter-contract.md); the report injects them."""
 SETUP_LINES = [
-    "from helpers import session, fmt",
+    "from helpers import session, fmt, labels",
     "from helpers.report.display import show_text, show_table",
-    "cfg, ds = session.setup(data_path, client_name, settings, observation_end=observation_end,",
+    "ctx = session.open(data_path, client_name, settings, work_dir=work_dir)",
+    "cfg, ds = ctx.cfg, ctx.ds",
 ]
+FORBIDDEN_IN_CODE = ("prepared_dir", "save_result", "record_key_figures", "load_result", "session.setup")
+"""Bookkeeping of the old design: results are computed in the package and read with ``ctx.result``."""
 WITH_EXERCISES = {"data", "economics", "rfm", "clv", "churn", "actions"}
 CELL_BUDGET_S = 3.0
 TIMINGS_DIR = PROJECT_ROOT / "build" / "notebook-timings"
@@ -49,8 +53,6 @@ def _chapter_params():
 
 
 def _load(chapter):
-    if not chapter.path.exists():
-        pytest.skip(f"{chapter.notebook} existiert noch nicht")
     return nbformat.read(chapter.path, as_version=4)
 
 
@@ -60,10 +62,14 @@ def test_notebook_hygiene(chapter):
     nbformat.validate(nb)
     problems: list[str] = []
 
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "kernelspec muss python3 sein"
+    assert dict(nb.metadata.get("kernelspec", {})) == KERNELSPEC, f"kernelspec muss {KERNELSPEC} sein"
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
             problems.append(f"Zelle {i}: gespeicherte Ausgaben/Ausführungszähler")
+        if cell.cell_type == "code":
+            found = [word for word in FORBIDDEN_IN_CODE if word in cell.source]
+            if found:
+                problems.append(f"Zelle {i}: alte Buchführung im Code: {found}")
         if "injected-parameters" in course.tags(cell):
             problems.append(f"Zelle {i}: übrig gebliebene injected-parameters")
 
@@ -135,13 +141,15 @@ def test_notebook_executes(chapter, capsys):
     nb = _load(chapter)
     variant = os.environ.get("KUNDENWERT_NB_VARIANT", "lehrende")
     student = variant == "studierende"
-    # "alle": like "Run All" in JupyterLab, exercise scaffolds run too (unfilled).
-    skip_tag = "-" if variant == "alle" else "skip-execution"
-    executed, timings = course.execute(course.version(nb, instructor=not student), cwd=NOTEBOOK_DIR,
-                                       skip_tag=skip_tag)
-    assert executed.cells  # execute() raises CellExecutionError on the first failing cell
-
-    TIMINGS_DIR.mkdir(parents=True, exist_ok=True)
+    version = course.version(nb, instructor=not student)
+    if variant == "alle":  # like "Run All" in JupyterLab: exercise scaffolds run too (unfilled)
+        for cell in version.cells:
+            cell.metadata["tags"] = [t for t in course.tags(cell) if t not in course.SKIP_TAGS]
+    executed_dir = TIMINGS_DIR / "executed"
+    # raises a German RenderError naming the chapter on the first failing cell
+    executed = execute_notebook(version, executed_dir / chapter.notebook, cwd=NOTEBOOK_DIR, title=chapter.title)
+    timings = cell_timings(executed)
+    assert executed.cells
     record = {
         "notebook": chapter.notebook,
         "variant": variant,
@@ -151,9 +159,7 @@ def test_notebook_executes(chapter, capsys):
     (TIMINGS_DIR / f"{chapter.notebook.removesuffix('.ipynb')}.json").write_text(
         json.dumps(record, ensure_ascii=False, indent=2), "utf-8"
     )
-    executed_dir = TIMINGS_DIR / "executed"
-    executed_dir.mkdir(exist_ok=True)
-    nbformat.write(executed, executed_dir / chapter.notebook)  # reusable: helpers.handout --executed
+    # executed_dir is reusable: python -m helpers.handout --executed build/notebook-timings/executed
     slow = [t for t in timings if t.seconds > CELL_BUDGET_S]
     lines = [f"\n{chapter.notebook}: {len(timings)} Zellen, gesamt {record['total_s']:.1f} s, "
              f"langsamste {max((t.seconds for t in timings), default=0):.1f} s"]

@@ -71,6 +71,23 @@ def test_short_tables_stay_on_one_page_long_tables_may_break(tmp_path):
     assert "breakable: false" not in long
 
 
+def test_auto_columns_only_replaces_equal_widths():
+    src = "table(\n    columns: (12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%, 12.5%),\n" \
+          "table(\n    columns: (30%, 70%),\n"
+    out = render.auto_columns(src)
+    assert "columns: 8," in out and "columns: (30%, 70%)," in out
+
+
+def test_layouts_share_the_brand_file(tmp_path):
+    render.prepare_build_dir(tmp_path)
+    copied = {p.name for p in (tmp_path / render.BUILD_TEMPLATE_DIR).iterdir()}
+    assert {"kundenwert.typ", "handout.typ", "brand.yml"} <= copied
+    handout_typ = (tmp_path / render.BUILD_TEMPLATE_DIR / "handout.typ").read_text("utf-8")
+    assert '#import "kundenwert.typ": brand, brand-style' in handout_typ and "rgb(\"#" not in handout_typ
+    with pytest.raises(RenderError, match="Unbekanntes Layout"):
+        render.markdown_to_typst(tmp_path / "x.md", tmp_path / "x.typ", layout="poster")
+
+
 def test_brand_fonts_are_resolved_to_available_families():
     from helpers.report.brand import available_families, resolved_brand
 

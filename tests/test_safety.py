@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import chapters
 from helpers.config import ReportConfig
-from helpers.exceptions import DataValidationError
+from helpers.exceptions import DataValidationError, RenderError
 from helpers.report import pipeline
 from helpers.report.pipeline import build_report, client_dir
 from helpers.report.slug import client_slug
@@ -71,10 +71,34 @@ def _guard_parent(monkeypatch, attempts):
     monkeypatch.setattr(socket.socket, "connect", connect)
 
 
+def test_missing_notebook_is_an_error(tmp_path, monkeypatch):
+    cfg = ReportConfig(client_name="Alt GmbH")
+    old = client_dir(tmp_path, cfg.client_name) / "alt-gmbh.pdf"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"%PDF old")
+    monkeypatch.setattr(chapters.Chapter, "path", property(lambda self: tmp_path / "leer" / self.notebook))
+    with pytest.raises(RenderError, match="Kapitel-Notebook fehlt: „Management Summary“"):
+        build_report(_tiny_csv(tmp_path / "d.csv"), cfg, tmp_path, engine="typst")
+    assert not old.exists()
+
+
+PARAMETERS = ('data_path = ""\nclient_name = ""\nsettings = {}\nwork_dir = None')
+SETUP = ("from helpers import session, fmt, labels\nfrom helpers.report.display import show_text, show_table, md_escape\n"
+         "ctx = session.open(data_path, client_name, settings, work_dir=work_dir)\ncfg, ds = ctx.cfg, ctx.ds")
+
+
+def _chapter_notebook(ch, *cells):
+    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}), new_code_cell(SETUP),
+                             new_markdown_cell(f"# {ch.title} {{#sec-{ch.slug}}}"), *cells])
+    nb.metadata["kernelspec"] = {"name": "kundenwert", "display_name": "Python (kundenwert)", "language": "python"}
+    return nb
+
+
 @pytest.mark.slow
 def test_pipeline_offline_and_hostile_text_printed_literally(tmp_path, monkeypatch, netguard_env, pdf_text):
-    """One-chapter pipeline run: kernels get the loopback-only guard (sitecustomize via PYTHONPATH),
-    the parent process has socket.connect patched. Hostile client name and data values appear literally."""
+    """Pipeline run with tiny chapter notebooks: kernels get the loopback-only guard (sitecustomize via
+    PYTHONPATH), the parent process has socket.connect patched. Hostile client name and data values
+    appear literally; the notebooks read the results the pipeline computed."""
     env, log = netguard_env
     for key in ("PYTHONPATH", "KUNDENWERT_NETLOG"):
         monkeypatch.setenv(key, env[key])
@@ -83,37 +107,31 @@ def test_pipeline_offline_and_hostile_text_printed_literally(tmp_path, monkeypat
 
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
-    nb = new_notebook(cells=[
-        new_code_cell('data_path = ""\nclient_name = ""\nobservation_end = None\ncurrency = "EUR"\n'
-                      "column_map = {}\nsettings = {}\nprepared_dir = None", metadata={"tags": ["parameters"]}),
-        new_code_cell("from helpers import session, fmt\nfrom helpers.report.display import show_text, show_table, md_escape\n"
-                      "cfg, ds = session.setup(data_path, client_name, settings, observation_end=observation_end,\n"
-                      "    column_map=column_map, currency=currency, prepared_dir=prepared_dir)"),
-        new_markdown_cell("# Datengrundlage {#sec-data}"),
-        new_code_cell("import socket\nshow_text('Schutz aktiv: ' + str(getattr(socket, 'KUNDENWERT_NET_GUARD', False)))\n"
-                      "show_text('Kunde: ' + md_escape(cfg.client_name) + '. Kunden: ' + fmt.integer(ds.customers.shape[0]))\n"
-                      "show_table(ds.transactions[['category']].drop_duplicates(), caption='Warengruppen', label='tbl-data-wg')"),
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(nb_dir / "01-test.ipynb"))
-    ch = chapters.Chapter("data", "01-test.ipynb", "Datengrundlage")
+    for ch in chapters.CHAPTERS:
+        cells = [new_code_cell("res = ctx.result(" + repr(ch.slug) + ")\nshow_text('Ergebnis ' + type(res).__name__)")]
+        if ch.slug == "data":
+            cells.append(new_code_cell(
+                "import socket\nshow_text('Schutz aktiv: ' + str(getattr(socket, 'KUNDENWERT_NET_GUARD', False)))\n"
+                "show_text('Kunde: ' + md_escape(cfg.client_name) + '. Kunden: ' + fmt.integer(ds.customers.shape[0]))\n"
+                "show_table(ds.transactions[['category']].drop_duplicates(), caption='Warengruppen', "
+                "label='tbl-data-wg')"))
+        nbformat.write(_chapter_notebook(ch, *cells), str(nb_dir / ch.notebook))
     monkeypatch.setattr(chapters.Chapter, "path", property(lambda self: nb_dir / self.notebook))
-    missing = chapters.Chapter("rfm", "03-gibt-es-nicht.ipynb", "Kundensegmentierung nach RFM")
-    monkeypatch.setattr(chapters, "CHAPTERS", (ch, missing))
-    monkeypatch.setattr(chapters, "REPORT_ORDER", ("rfm", "data"))
 
     client = " ".join(HOSTILE)
     cfg = ReportConfig.from_settings(client, {"consultant": "Beratung \"Ölsen\" & Co\n#pagebreak()"})
     seen = []
-    with pytest.warns(UserWarning, match="Kundensegmentierung nach RFM.*fehlt"):
-        pdf = build_report(_tiny_csv(tmp_path / "d.csv"), cfg, tmp_path / "out", engine="typst",
-                           progress=lambda c, t, i, n: seen.append((c, t, i, n)))
-    assert seen == [(client, "Datengrundlage", 1, 2)]
+    pdf = build_report(_tiny_csv(tmp_path / "d.csv"), cfg, tmp_path / "out", engine="typst",
+                       progress=lambda c, t, i, n: seen.append((c, t, i, n)))
+    n = len(chapters.CHAPTERS) + 1
+    assert seen == [(client, pipeline.COMPUTE_STEP, 1, n)] + [
+        (client, ch.title, i, n) for i, ch in enumerate(chapters.CHAPTERS, start=2)]
     assert pdf.is_file() and pdf.parent.parent == (tmp_path / "out").resolve()
     assert (pdf.parent / "pseudonym.key").is_file()
+    assert sorted(p.stem for p in (pdf.parent / "work" / "results").glob("*.pkl")) == sorted(chapters.REPORT_ORDER)
     text = " ".join(pdf_text(pdf).split())
     assert "Schutz aktiv: True" in text
-    assert "Kunden: 30" in text
+    assert "Kunden: 30" in text and "Ergebnis ActionsResult" in text
     for piece in HOSTILE + ['Beratung "Ölsen" & Co #pagebreak()', "Wäsche #1 $x$"]:
         assert piece in text, piece
     assert attempts == []

@@ -1,21 +1,79 @@
-"""Management summary (same numbers as the chapters, no false sentences) and appendix content."""
+"""Management summary (the chapters' numbers, quoted unchanged; no false sentences) and appendix content."""
 
 from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import fmt
+from helpers import chapters, fmt, labels
 from helpers.analysis import actions as act
-from helpers.config import ReportConfig
+from helpers.analysis.summary import FIGURES
+from helpers.config import SAMPLE_DIR, ReportConfig
+from helpers.data import load_dataset
 from helpers.dataset import from_transactions
 from helpers.narrative import actions as actions_text
-from helpers.narrative import appendix, summary
+from helpers.narrative import appendix
+from helpers.narrative import data as data_text
+from helpers.narrative import summary
 
 END = pd.Timestamp("2026-06-30")
+SAMPLES = {
+    "shop": (SAMPLE_DIR / "onlineshop_transaktionen.csv", "Beispiel Onlineshop GmbH"),
+    "b2b": (SAMPLE_DIR / "grosshandel_export.csv", "Beispiel Großhandel KG"),
+}
 
 
-def _ds():
+@pytest.fixture(scope="module", params=sorted(SAMPLES))
+def sample_results(request):
+    path, client = SAMPLES[request.param]
+    cfg = ReportConfig.from_settings(client)
+    ds = load_dataset(Path(path), cfg)
+    return chapters.compute_all(ds, cfg)
+
+
+def test_every_summary_figure_names_a_typed_key_figure(sample_results):
+    for spec in FIGURES:
+        key = sample_results[spec.chapter].key
+        assert spec.attribute in {f.name for f in fields(key)}, (spec.chapter, spec.attribute)
+
+
+def test_summary_figures_equal_chapter_figures_to_the_cent(sample_results):
+    res = sample_results["summary"]
+    shown = {f.spec.id: f for f in res.figures}
+    assert {"customers", "revenue", "clv_total", "value_at_risk", "expected_gain"} <= set(shown)
+    for fig in res.figures:
+        assert fig.value == getattr(sample_results[fig.spec.chapter].key, fig.spec.attribute)
+    # value at risk: one definition, the same in the churn chapter, the action plan and the summary
+    churn, actions = sample_results["churn"], sample_results["actions"]
+    var = shown["value_at_risk"].value
+    assert var == pytest.approx(churn.customers["value_at_risk"].sum(), abs=0.005)
+    assert var == pytest.approx(actions.matrix["value_at_risk"].sum(), abs=0.005)
+    assert actions.key.value_at_risk == var
+    # customers: the data chapter's count is the RFM population and the churn/action population
+    n = shown["customers"].value
+    assert n == len(sample_results["rfm"].customers) == len(churn.customers) == len(actions.customers)
+    # the German table prints exactly these numbers
+    table = summary.key_figure_table(res)
+    assert fmt.eur(var) in table["Wert"].tolist() and fmt.integer(n) in table["Wert"].tolist()
+
+
+def test_recommendations_reference_their_chapters(sample_results):
+    res = sample_results["summary"]
+    recs = summary.recommendations(res)
+    assert 3 <= len(recs) <= 5
+    assert all("(@sec-" in r for r in recs)
+    joined = " ".join(recs)
+    assert "@sec-actions" in joined
+    for seg_id in labels.SEGMENTS:   # segments are named in German, never by id
+        if seg_id not in {labels.segment(seg_id)}:
+            assert f"„{seg_id}“" not in joined
+
+
+def _tiny_ds():
+    """Three customers, one repeat buyer: CLV and churn models cannot run."""
     tx = pd.DataFrame(
         {
             "customer_id": ["a", "a", "b", "c", "c", "c"],
@@ -27,86 +85,21 @@ def _ds():
     return from_transactions(tx, END)
 
 
-def test_direct_figures_by_hand():
-    d = summary.direct_figures(_ds())
-    assert d["n_customers"] == 3 and d["n_active_12m"] == 2       # a and c bought in (end-365, end]
-    assert d["revenue_12m"] == pytest.approx(50 + 10 + 10 + 20)
-    assert d["repeat_rate"] == pytest.approx(2 / 3)
-    assert d["repeat_revenue_share"] == pytest.approx((150 + 40) / 220)
-    assert d["observation_end"] == "2026-06-30" and d["revenue_total"] == pytest.approx(220.0)
-
-
-def _chapter_figures():
-    """Key figures as the CLV, churn and action chapters record them."""
-    ds = _ds()
-    rfm = pd.DataFrame({"segment": ["S1", "S2", "S1"], "action": "x"}, index=pd.Index(["a", "b", "c"], name="customer_id"))
-    clv = pd.DataFrame({"p_alive": [0.8, 0.1, 0.9], "clv": [120.0, 5.0, 60.0]}, index=rfm.index)
-    churn = pd.DataFrame({"churn_risk": [0.3, 0.6]}, index=pd.Index(["a", "c"], name="customer_id"))
-    table = act.customer_table(ds.customers, ds.purchases, ds.observation_end, 0.3, rfm, clv, churn)
-    matrix = act.segment_matrix(table)
-    _, per_segment = act.allocate_budget(table, 100.0, 1.0, {"S1": 0.1, "S2": 0.1})
-    totals = act.allocation_totals(per_segment, 100.0)
-    kf = {
-        "actions": act.key_figures(matrix, per_segment, totals, table, 1.0),
-        "clv": {"model_ok": True, "clv_total": 185.0, "horizon_months": 12, "clv_top10_share": 0.6},
-        "churn": {"status": "ok", "n_risk_50": 1, "roc_auc": 0.81},
-    }
-    return ds, matrix, totals, kf
-
-
-def test_summary_numbers_equal_chapter_numbers():
-    ds, matrix, totals, kf = _chapter_figures()
-    rows = summary.key_figure_rows(kf, summary.direct_figures(ds)).set_index("label")
-    var = rows.loc["Gefährdeter Deckungsbeitrag"]
-    assert var["chapter"] == "actions"
-    assert var["value"] == pytest.approx(matrix["value_at_risk"].sum())         # same source as @tbl-actions-matrix
-    assert var["value"] == pytest.approx(0.3 * 120 + 0.1 * 0.0 + 0.6 * 60 + 0.9 * 5)  # hand: a, c churn; b 1-p_alive
-    gain = rows.loc["Erwarteter Zusatz-Deckungsbeitrag der empfohlenen Kampagne", "value"]
-    assert gain == pytest.approx(totals["expected_gain"])
-    assert rows.loc["Erwarteter Kundenwert (CLV, Deckungsbeitrag) für 12 Monate", "value"] == 185.0
-    assert rows.loc["Kundinnen und Kunden mit Abwanderungsrisiko ab 50 %", "value"] == 1
-    table = summary.key_figure_table(summary.key_figure_rows(kf, summary.direct_figures(ds)))
-    assert fmt.eur(matrix["value_at_risk"].sum()) in table["Wert"].tolist()
-    assert len(table) <= 7
-
-
-def test_chapter_figure_wins_over_direct_computation():
-    kf = {"data": {"customers": 999, "revenue": 1234.5}, "economics": {"repeat_rate": 0.4, "repeat_revenue_share": 0.7}}
-    direct = {"n_customers": 3, "repeat_rate": 0.5, "revenue_total": 10.0, "repeat_revenue_share": 0.6}
-    rows = summary.key_figure_rows(kf, direct).set_index("label")
-    assert rows.loc["Kundinnen und Kunden im Datenbestand", "value"] == 999
-    assert rows.loc["Nettoumsatz im Beobachtungszeitraum", "value"] == 1234.5
-    assert rows.loc["Anteil mit mindestens zwei Käufen (Wiederkaufrate)", ["value", "chapter"]].tolist() == [0.4, "economics"]
-    rec = summary.rec_economics(direct, kf["economics"])
-    assert fmt.pct(0.4) in rec and fmt.pct(0.7) in rec and "(@sec-economics)" in rec
-    # without chapter figures the direct computation is used and labelled as data chapter
-    rows = summary.key_figure_rows({}, direct).set_index("label")
-    assert rows.loc["Kundinnen und Kunden im Datenbestand", ["value", "chapter"]].tolist() == [3, "data"]
-
-
-def test_recommendations_reference_their_chapters():
-    ds, _, _, kf = _chapter_figures()
-    recs = summary.recommendations(kf, summary.direct_figures(ds))
-    assert 3 <= len(recs) <= 5
-    assert all("(@sec-" in r for r in recs)
-    joined = " ".join(recs)
-    assert "@sec-actions" in joined and "@sec-churn" in joined and "@sec-clv" in joined
-    assert "eine Kundin bzw. ein Kunde" in joined  # n_risk_50 = 1, singular
-
-
-def test_recommendations_adapt_to_skipped_models_and_no_budget():
-    kf = {
-        "clv": {"model_ok": False, "skip_reason": "too_few_repeat"},
-        "churn": {"status": "skipped", "skip_text": "Zu wenige Kundinnen und Kunden."},
-        "actions": {"contacts": 0, "value_at_risk": None},
-    }
-    recs = summary.recommendations(kf, {"repeat_rate": 0.2, "repeat_revenue_share": 0.1})
-    assert len(recs) == 1 and recs[0].startswith("**Kein Kampagnenbudget verteilen:**")
-    assert not any("@sec-churn" in r or "@sec-clv" in r for r in recs)
-    lim = summary.limitations(kf)
+def test_summary_states_skipped_models_and_recommends_only_what_is_supported():
+    ds = _tiny_ds()
+    results = chapters.compute_all(ds, ReportConfig.from_settings("Klein GmbH"))
+    res = results["summary"]
+    assert res.skipped.get("clv") == "too_few_repeat" and "churn" in res.skipped
+    lim = summary.limitations(res)
     assert "zu wenige Kundinnen und Kunden mehr als einmal gekauft haben" in lim
-    assert "Zu wenige Kundinnen und Kunden." in lim
-    assert summary.limitations({"clv": {"model_ok": True, "clv_total": 1.0}}) == ""
+    assert "Abwanderungsprognose (@sec-churn) entfällt" in lim
+    recs = summary.recommendations(res)
+    assert not any("@sec-churn" in r or "@sec-clv" in r for r in recs)
+    ids = {f.spec.id for f in res.figures}
+    assert "clv_total" not in ids and ids >= {"customers", "revenue"}
+    shown = {f.spec.id: f.value for f in res.figures}
+    assert shown["customers"] == 3 and shown["revenue"] == pytest.approx(220.0)
+    assert summary.intro(res, "Klein GmbH").startswith("Dieser Bericht wertet die Käufe von 3 Kundinnen und Kunden")
     assert "keine belastbaren Empfehlungen" in summary.recommendations_markdown([])
 
 
@@ -127,11 +120,11 @@ def test_appendix_settings_table_lists_every_setting_in_german():
     cfg = ReportConfig.from_settings("Test GmbH", {"gross_margin": 0.35, "actions.budget": 1234.5})
     settings = cfg.as_settings()
     table = appendix.settings_table(settings, observation_end=END)
-    labels = table.set_index("Einstellung")["Wert"]
-    assert set(settings) <= set(appendix.SETTING_LABELS)  # every setting has a German label
-    assert labels["Deckungsbeitragsmarge (Anteil am Nettoumsatz)"] == "35\u00a0%"
-    assert labels["Kampagnenbudget (Annahme)"] == fmt.eur(1234.5)
-    assert labels["Beobachtungsende (Stichtag)"].startswith("30.06.2026")
+    shown = table.set_index("Einstellung")["Wert"]
+    assert set(settings) <= set(labels.SETTING_LABELS)  # every setting has a German label
+    assert shown["Deckungsbeitragsmarge (Anteil am Nettoumsatz)"] == "35\u00a0%"
+    assert shown["Kampagnenbudget (Annahme)"] == fmt.eur(1234.5)
+    assert shown["Beobachtungsende (Stichtag)"].startswith("30.06.2026")
     uplift_rows = [l for l in table["Einstellung"] if l.startswith("Erwartete Wirkung eines Kontakts")]
     assert len(uplift_rows) == len(cfg.actions.segment_uplift)
 
@@ -140,9 +133,9 @@ def test_appendix_ledger_text_and_glossary():
     from helpers.validation import Ledger
 
     led = Ledger(rows_read=100, rows_kept=90, dropped={"duplicate": 10})
-    text = appendix.ledger_text(led)
+    text = data_text.ledger_text(led)
     assert "100 Zeilen gelesen" in text and "Behalten wurden 90" in text and "verworfen 10 (10,0\u00a0%)" in text
-    assert "kein Prüfprotokoll" in appendix.ledger_text(None)
+    assert "kein Prüfprotokoll" in data_text.ledger_text(None)
     g = appendix.glossary_table()
     terms = set(g["Begriff"])
     assert {"Bestandskunde", "Abwanderung", "Kundenwert", "Warenkorb", "Kohorte", "Deckungsbeitrag",

@@ -13,6 +13,11 @@ The batch file (YAML) has shared ``defaults:`` and a ``clients:`` list::
         map: {revenue: net_revenue_eur}
         settings: {clv.horizon_months: 6}
 
+``settings`` are read like everywhere else (:func:`helpers.config.flatten_settings`, nested
+sections or ``section.field`` keys); ``map`` (column mapping, like ``--map`` on the command line)
+becomes ``data.column_map``. Engines: :data:`helpers.report.render.ENGINES`; folder names:
+:func:`helpers.report.slug.client_slug`.
+
 Every client is rendered by :func:`helpers.report.pipeline.build_report` in its own worker
 process (``ProcessPoolExecutor``, spawn context), so one client's bad data or a crash fails only
 that client. Its log goes to ``<out>/<slug>/batch.log``; partial notebooks stay in place.
@@ -31,25 +36,23 @@ import json
 import logging
 import os
 import queue as queue_mod
-import re
 import sys
 import time
 import traceback
-import unicodedata
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .config import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, TEMPLATE_DIR, ReportConfig
+from .config import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, TEMPLATE_DIR, ReportConfig, flatten_settings
 from .exceptions import ConfigError, KundenwertError
 from .progress import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, ProgressDisplay, format_duration
+from .report.render import ENGINES
+from .report.slug import client_slug
 
-ENGINES = ("auto", "typst", "quarto")
 STATE_FILE = ".batch-state.json"
 LOG_FILE = "batch.log"
-SECTIONS = ("data", "economics", "rfm", "clv", "churn", "actions")
 _DEFAULT_KEYS = {"out", "engine", "map", "settings"}
 _CLIENT_KEYS = {"name", "data", "map", "settings", "engine", "slug"}
 
@@ -100,38 +103,8 @@ class ClientResult:
     log: str | None = None
 
 
-def client_slug(name: str) -> str:
-    """Folder name of a client: ``"Müller & Söhne GmbH"`` -> ``"mueller-soehne-gmbh"``.
-
-    The report pipeline's slug (``helpers.report.slug``), so log, state and PDF share a folder.
-    """
-    try:
-        from .report.slug import client_slug as pipeline_slug
-    except ImportError:  # pragma: no cover - pipeline package incomplete
-        pipeline_slug = None
-    if pipeline_slug is not None:
-        return pipeline_slug(name)
-    s = str(name).lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        s = s.replace(a, b)
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", s).strip("-") or "kunde"
-
-
-def _flatten_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Accept ``{"clv": {"horizon_months": 6}}`` as well as ``{"clv.horizon_months": 6}``."""
-    out: dict[str, Any] = {}
-    for key, value in settings.items():
-        key = str(key)
-        if key in SECTIONS and isinstance(value, Mapping):
-            for sub, v in value.items():
-                out[f"{key}.{sub}"] = v
-        else:
-            out[key] = value
-    return out
-
-
-def _mapping(value: Any, where: str, what: str) -> dict:
+def as_mapping(value: Any, where: str, what: str) -> dict:
+    """``value`` as a dict (``None`` -> ``{}``); else a German ConfigError naming ``where`` and ``what``."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -174,14 +147,14 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
         raise ConfigError(f"Die Batch-Datei „{path.name}“ enthält unbekannte Abschnitte: "
                           f"{', '.join(sorted(unknown))} (erlaubt: defaults, clients).")
     base = path.resolve().parent
-    defaults = _mapping(doc.get("defaults"), f"{path.name}, Abschnitt „defaults“", "defaults")
+    defaults = as_mapping(doc.get("defaults"), f"{path.name}, Abschnitt „defaults“", "defaults")
     bad = set(map(str, defaults)) - _DEFAULT_KEYS
     if bad:
         raise ConfigError(f"{path.name}, Abschnitt „defaults“: unbekannte Angabe(n) "
                           f"{', '.join(sorted(bad))} (erlaubt: {', '.join(sorted(_DEFAULT_KEYS))}).")
     d_where = f"{path.name}, Abschnitt „defaults“"
-    d_map = _mapping(defaults.get("map"), d_where, "map")
-    d_settings = _flatten_settings(_mapping(defaults.get("settings"), d_where, "settings"))
+    d_map = as_mapping(defaults.get("map"), d_where, "map")
+    d_settings = flatten_settings(as_mapping(defaults.get("settings"), d_where, "settings"))
     d_engine = _engine(engine or defaults.get("engine", "auto"), d_where)
     if out_dir is not None:
         out = Path(out_dir).expanduser().resolve()
@@ -212,11 +185,11 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
         data = entry.get("data")
         if not isinstance(data, str) or not data.strip():
             raise ConfigError(f"{where}: „data“ (Pfad der Datendatei) fehlt.")
-        col_map = {**d_map, **_mapping(entry.get("map"), where, "map")}
+        col_map = {**d_map, **as_mapping(entry.get("map"), where, "map")}
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in col_map.items()):
             raise ConfigError(f"{where}: in „map“ müssen Spaltennamen als Text stehen "
                               "(z. B. revenue: \"Umsatz (€)\").")
-        settings = {**d_settings, **_flatten_settings(_mapping(entry.get("settings"), where, "settings"))}
+        settings = {**d_settings, **flatten_settings(as_mapping(entry.get("settings"), where, "settings"))}
         if col_map:
             settings["data.column_map"] = {**dict(settings.get("data.column_map") or {}), **col_map}
         try:

@@ -1,40 +1,70 @@
-"""The chapters of the course and the client report, in report order."""
+"""The one registry of chapters: slug, notebook, compute function, dependencies, report order.
+
+Every chapter's numbers come from one pure entry point ``compute(ds, cfg, upstream) -> Result``
+(``upstream`` maps the slugs in ``depends`` to their results). :func:`compute_all` runs them once
+in dependency order; the report pipeline stores the results in the client's work folder and the
+notebooks read them through :class:`helpers.session.Session` – or compute them the same way when
+opened in JupyterLab.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from . import labels
 from .config import NOTEBOOK_DIR
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import ReportConfig
+    from .dataset import Dataset
+    from .results import ChapterResult
+
+Compute = Callable[["Dataset", "ReportConfig", Mapping[str, "ChapterResult"]], "ChapterResult"]
 
 
 @dataclass(frozen=True)
 class Chapter:
     slug: str
-    """Short English identifier, also the prefix of figure/table labels."""
+    """Short English id, also the prefix of figure/table labels (``fig-rfm-…``)."""
     notebook: str
     """File name in ``notebooks/``."""
-    title: str
-    """German chapter title as printed in the report."""
+    compute: str
+    """``"module:function"`` of the chapter's pure entry point (imported on first use)."""
+    depends: tuple[str, ...] = ()
+    """Slugs whose results ``compute`` receives in ``upstream``."""
 
     @property
-    def path(self):
+    def title(self) -> str:
+        """German chapter title (from :mod:`helpers.labels`)."""
+        return labels.chapter_title(self.slug)
+
+    @property
+    def path(self) -> Path:
         return NOTEBOOK_DIR / self.notebook
 
+    def compute_function(self) -> Compute:
+        module, _, name = self.compute.partition(":")
+        return getattr(importlib.import_module(module), name)
 
-# Execution order = list order. The management summary is executed last (it reads the
-# key figures of all chapters) but placed first in the report: see REPORT_ORDER.
+
 CHAPTERS: tuple[Chapter, ...] = (
-    Chapter("data", "01-datengrundlage.ipynb", "Datengrundlage"),
-    Chapter("economics", "02-bestandskunden.ipynb", "Warum Bestandskunden zählen"),
-    Chapter("rfm", "03-rfm-segmentierung.ipynb", "Kundensegmentierung nach RFM"),
-    Chapter("clv", "04-kaufprognose-kundenwert.ipynb", "Kaufprognose und Kundenwert"),
-    Chapter("churn", "05-abwanderung.ipynb", "Abwanderungsprognose"),
-    Chapter("actions", "06-massnahmenplan.ipynb", "Maßnahmenplan"),
-    Chapter("summary", "00-management-summary.ipynb", "Management Summary"),
-    Chapter("appendix", "07-anhang.ipynb", "Anhang"),
+    Chapter("summary", "00-management-summary.ipynb", "helpers.analysis.summary:compute",
+            ("data", "economics", "rfm", "clv", "churn", "actions")),
+    Chapter("data", "01-datengrundlage.ipynb", "helpers.analysis.overview:compute"),
+    Chapter("economics", "02-bestandskunden.ipynb", "helpers.analysis.economics:compute"),
+    Chapter("rfm", "03-rfm-segmentierung.ipynb", "helpers.analysis.rfm:compute"),
+    Chapter("clv", "04-kaufprognose-kundenwert.ipynb", "helpers.analysis.clv:compute"),
+    Chapter("churn", "05-abwanderung.ipynb", "helpers.analysis.churn:compute", ("clv",)),
+    Chapter("actions", "06-massnahmenplan.ipynb", "helpers.analysis.actions:compute",
+            ("rfm", "clv", "churn")),
+    Chapter("appendix", "07-anhang.ipynb", "helpers.analysis.appendix:compute"),
 )
+"""All chapters in report order (the order of the PDF and of notebook execution)."""
 
-REPORT_ORDER: tuple[str, ...] = ("summary", "data", "economics", "rfm", "clv", "churn", "actions", "appendix")
+REPORT_ORDER: tuple[str, ...] = tuple(ch.slug for ch in CHAPTERS)
 
 
 def by_slug(slug: str) -> Chapter:
@@ -42,3 +72,42 @@ def by_slug(slug: str) -> Chapter:
         if ch.slug == slug:
             return ch
     raise KeyError(slug)
+
+
+def dependency_order(slugs: Iterable[str] | None = None) -> list[str]:
+    """``slugs`` (default: all) plus everything they depend on, dependencies first."""
+    order: list[str] = []
+
+    def visit(slug: str, path: tuple[str, ...]) -> None:
+        if slug in order:
+            return
+        if slug in path:
+            raise ValueError(f"chapter dependency cycle: {' -> '.join(path + (slug,))}")
+        for dep in by_slug(slug).depends:
+            visit(dep, path + (slug,))
+        order.append(slug)
+
+    for s in ([ch.slug for ch in CHAPTERS] if slugs is None else slugs):
+        visit(s, ())
+    return order
+
+
+def compute_chapter(slug: str, ds: "Dataset", cfg: "ReportConfig",
+                    results: Mapping[str, Any]) -> "ChapterResult":
+    """Run one chapter's compute function; its dependencies must be in ``results``."""
+    ch = by_slug(slug)
+    upstream = {d: results[d] for d in ch.depends}
+    return ch.compute_function()(ds, cfg, upstream)
+
+
+def compute_all(ds: "Dataset", cfg: "ReportConfig", slugs: Iterable[str] | None = None,
+                known: Mapping[str, Any] | None = None) -> dict[str, "ChapterResult"]:
+    """Results of ``slugs`` (default: all chapters) and their dependencies, each computed once.
+
+    ``known`` results are reused instead of being computed again.
+    """
+    results: dict[str, Any] = dict(known or {})
+    for slug in dependency_order(slugs):
+        if slug not in results:
+            results[slug] = compute_chapter(slug, ds, cfg, results)
+    return results

@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import batch
+from .config import flatten_settings
 from .exceptions import ConfigError, KundenwertError
+from .report.render import ENGINES
 
 _GERMAN = {
     "usage: ": "Aufruf: ",
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Ausgabeordner (Standard: reports/)")
     rep.add_argument("--map", type=_key_value, action="append", default=[], metavar="SPALTE=QUELLE",
                      help="Spaltenzuordnung, z. B. revenue=\"Umsatz (€)\"; mehrfach möglich")
-    rep.add_argument("--engine", choices=("auto", "typst", "quarto"), default="auto",
+    rep.add_argument("--engine", choices=ENGINES, default="auto",
                      help="PDF-Erzeugung: auto (Quarto, falls installiert, sonst Typst), typst oder quarto")
     rep.add_argument("--set", type=_key_value, action="append", default=[], metavar="EINSTELLUNG=WERT",
                      help="Einstellung überschreiben, z. B. gross_margin=0.35 oder clv.horizon_months=6")
@@ -83,18 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Ende des Beobachtungszeitraums (Standard: letzter Tag mit Bestellungen)")
     rep.add_argument("--sheet", metavar="NAME", help="Tabellenblatt bei Excel-Dateien (Standard: erstes Blatt)")
     rep.add_argument("--config", type=Path, metavar="YAML",
-                     help="YAML-Datei des Kunden mit data, client, column_map und settings")
+                     help="YAML-Datei des Kunden mit data, client, map und settings")
     bat = sub.add_parser("batch", help="Berichte für mehrere Kunden aus einer Batch-Datei erstellen",
                          description="Erstellt Berichte für alle Kunden einer Batch-Datei.")
-    try:
-        import importlib
-
-        batch = importlib.import_module("helpers.batch")  # optional module, written separately
-        batch.configure_parser(bat)
-        bat.set_defaults(batch_ready=True)
-    except ImportError:
-        bat.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        bat.set_defaults(batch_ready=False)
+    batch.configure_parser(bat)
     for name, help_text in (
         ("kurs", "Kursversionen der Notebooks erzeugen (Studierende/Lehrende), siehe „kundenwert kurs --help“"),
         ("handouts", "Kapitel als PDF-Handouts mit Code und Ausgaben setzen, siehe „kundenwert handouts --help“"),
@@ -115,7 +110,8 @@ def _read_client_yaml(path: Path) -> dict:
         raise ConfigError(f"Die Konfigurationsdatei „{path}“ ist kein gültiges YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"Die Konfigurationsdatei „{path}“ muss Schlüssel wie data, client, settings enthalten.")
-    allowed = {"data", "client", "column_map", "settings", "engine", "out"}
+    allowed = {"data", "client", "map", "column_map", "settings", "engine", "out"}
+    # "column_map" is the old name of "map" (same meaning), still accepted.
     unknown = set(data) - allowed
     if unknown:
         raise ConfigError(
@@ -123,21 +119,6 @@ def _read_client_yaml(path: Path) -> dict:
             f"Erlaubt: {', '.join(sorted(allowed))}."
         )
     return data
-
-
-def _flatten(settings: Any, where: str) -> dict:
-    if settings is None:
-        return {}
-    if not isinstance(settings, dict):
-        raise ConfigError(f"„settings“ in {where} muss eine Zuordnung Einstellung: Wert sein.")
-    out: dict = {}
-    for key, value in settings.items():
-        if isinstance(value, dict) and key in ("data", "economics", "rfm", "clv", "churn", "actions"):
-            for sub, v in value.items():
-                out[f"{key}.{sub}"] = v
-        else:
-            out[str(key)] = value
-    return out
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[Path, Any, str, Path | None]:
@@ -149,11 +130,12 @@ def config_from_args(args: argparse.Namespace) -> tuple[Path, Any, str, Path | N
     if args.config:
         file_cfg = _read_client_yaml(args.config)
         base = args.config.resolve().parent
-    settings = _flatten(file_cfg.get("settings"), str(args.config))
-    column_map = dict(file_cfg.get("column_map") or {})
-    column_map.update(dict(args.map))
+    where = str(args.config)
+    settings = flatten_settings(batch.as_mapping(file_cfg.get("settings"), where, "settings"))
+    column_map = {**batch.as_mapping(file_cfg.get("column_map"), where, "column_map"),
+                  **batch.as_mapping(file_cfg.get("map"), where, "map"), **dict(args.map)}
     if column_map:
-        settings["data.column_map"] = column_map
+        settings["data.column_map"] = {**dict(settings.get("data.column_map") or {}), **column_map}
     for key, value in args.set:
         settings[key] = value
     if args.no_pseudonym:
@@ -206,19 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     if args.command in ("kurs", "handouts"):
-        import importlib
+        from . import course, handout
 
-        module = importlib.import_module("helpers.course" if args.command == "kurs" else "helpers.handout")
-        return int(module.main(args.rest))
+        return int((course if args.command == "kurs" else handout).main(args.rest))
     try:
         if args.command == "batch":
-            if not getattr(args, "batch_ready", False):
-                print("Fehler: Der Batch-Modus ist in dieser Installation nicht verfügbar (helpers.batch fehlt).",
-                      file=sys.stderr)
-                return 2
-            import importlib
-
-            return int(importlib.import_module("helpers.batch").run(args))
+            return int(batch.run(args))
         pdf = run_report(args)
     except KundenwertError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)

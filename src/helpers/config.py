@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import labels
 from .exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,10 +74,14 @@ class RfmSettings:
     """Chapter "Kundensegmentierung nach RFM"."""
 
     segment_rules: tuple | None = None
-    """Rule table (first match wins): rows ``(name, r_min, r_max, f_min, f_max[, m_min, m_max])``
-    with scores 1..5; ``None`` uses the default 10-segment scheme (``helpers.analysis.rfm.DEFAULT_RULES``)."""
+    """Rule table (first match wins): rows ``(segment_id, r_min, r_max, f_min, f_max[, m_min, m_max])``
+    with scores 1..5, e.g. ``("champions", 5, 5, 4, 5)``; ``None`` uses the default 10-segment scheme
+    (``helpers.analysis.rfm.DEFAULT_RULES``). A segment id is an id of ``helpers.labels.SEGMENTS``
+    (shown with its German name) or a client's own id (shown as written)."""
     segment_actions: Mapping[str, str] = field(default_factory=dict)
-    """Overrides of the recommended action (German text) per segment name."""
+    """Overrides of the recommended action (German text) per segment id, e.g.
+    ``{"lost": "Nicht mehr anschreiben."}``; ids of ``helpers.labels.SEGMENTS`` or of ``segment_rules``.
+    Segments not listed keep the default action of ``helpers.labels.SEGMENTS``."""
 
 
 @dataclass(frozen=True)
@@ -131,19 +136,19 @@ class ActionSettings:
     less than this many days before the observation end (assumption); used for the priority."""
     segment_uplift: Mapping[str, float] = field(
         default_factory=lambda: {
-            "Champions": 0.03,
-            "Treue Kunden": 0.05,
-            "Potenzielle Stammkunden": 0.08,
-            "Neukunden": 0.08,
-            "Vielversprechend": 0.06,
-            "Aufmerksamkeit nötig": 0.10,
-            "Drohen einzuschlafen": 0.12,
-            "Nicht verlieren": 0.15,
-            "Gefährdet": 0.15,
-            "Verloren": 0.02,
+            "champions": 0.03,
+            "loyal": 0.05,
+            "potential_loyalists": 0.08,
+            "new": 0.08,
+            "promising": 0.06,
+            "need_attention": 0.10,
+            "about_to_sleep": 0.12,
+            "cannot_lose": 0.15,
+            "at_risk": 0.15,
+            "lost": 0.02,
         }
     )
-    """Expected uplift per RFM segment: share of the customer's value (CLV, EUR) gained by one
+    """Expected uplift per RFM segment id (see ``helpers.labels.SEGMENTS``): share of the customer's value (CLV, EUR) gained by one
     contact (0..1; assumption, replace with campaign results). Segments given in a setting override
     these defaults, the others keep them (see ``helpers.analysis.actions.effective_uplift``)."""
     default_uplift: float = 0.05
@@ -193,6 +198,18 @@ class ReportConfig:
                 f"Ungültige Einstellung data.returns={self.data.returns!r}: "
                 "erlaubt sind 'net' (verrechnen) und 'drop' (verwerfen)."
             )
+        known_segments = list(dict.fromkeys([*labels.SEGMENTS, *(
+            str(rule[0]) for rule in (self.rfm.segment_rules or ()) if isinstance(rule, (tuple, list)) and rule
+        )]))
+        for key, mapping in (("rfm.segment_actions", self.rfm.segment_actions),
+                             ("actions.segment_uplift", self.actions.segment_uplift)):
+            unknown = sorted(str(s) for s in mapping if str(s) not in known_segments)
+            if unknown:
+                raise ConfigError(
+                    f"Unbekannte Segment-ID in {key}: {', '.join(repr(s) for s in unknown)}. "
+                    "Bekannt sind die Standard-Segmente und die IDs aus rfm.segment_rules: "
+                    + ", ".join(known_segments) + "."
+                )
         for key, minimum, strict in _LOWER_BOUNDS:
             section, _, name = key.partition(".")
             value = getattr(getattr(self, section), name)
@@ -207,7 +224,7 @@ class ReportConfig:
         cls, client_name: str | None = None, settings: Mapping[str, Any] | None = None, **top_level: Any
     ) -> "ReportConfig":
         """Build a config from flat overrides (``"field"`` or ``"section.field"``)."""
-        merged: dict[str, Any] = dict(settings or {})
+        merged = flatten_settings(settings or {})
         merged.update({k: v for k, v in top_level.items() if v is not None})
         if client_name:
             merged["client_name"] = client_name
@@ -250,6 +267,26 @@ class ReportConfig:
             else:
                 out[f.name] = _plain(value)
         return out
+
+
+def sections() -> tuple[str, ...]:
+    """Names of the config sections (``data``, ``economics``, ...), derived from :class:`ReportConfig`."""
+    return tuple(f.name for f in dataclasses.fields(ReportConfig) if dataclasses.is_dataclass(_resolve(f.type)))
+
+
+def flatten_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The one settings loader: ``{"clv": {"horizon_months": 6}}`` and ``{"clv.horizon_months": 6}``
+    both become ``{"clv.horizon_months": 6}``. Used by the CLI, the batch file and the notebooks."""
+    names = sections()
+    out: dict[str, Any] = {}
+    for key, value in dict(settings).items():
+        key = str(key)
+        if key in names and isinstance(value, Mapping):
+            for sub, v in value.items():
+                out[f"{key}.{sub}"] = v
+        else:
+            out[key] = value
+    return out
 
 
 _LOWER_BOUNDS: tuple[tuple[str, float, bool], ...] = (

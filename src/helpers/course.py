@@ -10,16 +10,17 @@ scaffold, ``solution`` the model solution. The builder writes
 In both versions every exercise *code* cell carries the tags ``skip-execution`` (honoured by
 nbclient and papermill) and ``nbval-skip`` (honoured by ``pytest --nbval-lax``), because a
 scaffold with ``...`` placeholders cannot run before the student has filled it in. Outputs and
-execution counts are cleared. The sample data the notebooks read via relative paths is copied
-next to the output folder, so ``build/kurs/`` is self-contained.
+execution counts are cleared; the notebooks declare the project's kernel ``kundenwert``. The
+sample data the notebooks read via relative paths is copied next to the output folder, so
+``build/kurs/`` is self-contained.
 
 Usage::
 
     python -m helpers.course build [--out DIR] [--instructor]
     python -m helpers.course tag notebooks/05-abwanderung.ipynb   # add the skip tags in place
 
-:func:`execute` runs a notebook with nbclient (skipping tagged cells) and returns per-cell
-durations in seconds; :func:`check` is the self-check students call after an exercise.
+Notebooks are executed by :mod:`helpers.report.execute` (the one executor; it skips cells tagged
+``skip-execution``); :func:`check` is the self-check students call after an exercise.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import copy
 import math
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -40,11 +40,13 @@ import nbformat
 from nbformat import NotebookNode
 
 from .config import NOTEBOOK_DIR, PROJECT_ROOT
+from .report.assemble import cell_tags as tags
+from .report.execute import KERNELSPEC, SKIP_TAG
 
 EXERCISE = "exercise"
 SOLUTION = "solution"
 PARAMETERS = "parameters"
-SKIP_TAGS: tuple[str, ...] = ("skip-execution", "nbval-skip")
+SKIP_TAGS: tuple[str, ...] = (SKIP_TAG, "nbval-skip")
 """Tags that make nbclient/papermill (``skip-execution``) and nbval (``nbval-skip``) skip a cell."""
 
 BUILD_DIR = PROJECT_ROOT / "build" / "kurs"
@@ -53,21 +55,16 @@ INSTRUCTOR_DIR = BUILD_DIR / "lehrende"
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet")
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-
-def tags(cell: NotebookNode) -> list[str]:
-    """The cell's tags (empty list when none)."""
-    return list(cell.get("metadata", {}).get("tags", []))
-
 
 def has_tag(cell: NotebookNode, tag: str) -> bool:
     return tag in tags(cell)
 
 
 def strip_outputs(nb: NotebookNode) -> NotebookNode:
-    """Copy of ``nb`` without outputs, execution counts and execution timing metadata."""
+    """Copy of ``nb`` without outputs, execution counts and execution timing metadata,
+    declaring the ``kundenwert`` kernel."""
     nb = copy.deepcopy(nb)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -178,7 +175,7 @@ class BuildResult:
 def _chapter_paths() -> list[Path]:
     from .chapters import CHAPTERS
 
-    return [ch.path for ch in CHAPTERS if ch.path.exists()]
+    return [ch.path for ch in CHAPTERS]
 
 
 def _copy_relative_data(nb: NotebookNode, source_dir: Path, out_dir: Path) -> list[Path]:
@@ -211,7 +208,8 @@ def build(
 ) -> BuildResult:
     """Write the student (or instructor) version of every chapter notebook to ``out_dir``.
 
-    ``notebooks`` defaults to all chapter notebooks that exist in ``notebooks/``.
+    ``notebooks`` defaults to all chapter notebooks of :data:`helpers.chapters.CHAPTERS`; a missing
+    notebook raises ``FileNotFoundError`` (German message).
     """
     out_dir = Path(out_dir or (INSTRUCTOR_DIR if instructor else STUDENT_DIR))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -219,6 +217,8 @@ def build(
     data: list[Path] = []
     for path in notebooks if notebooks is not None else _chapter_paths():
         path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Kapitel-Notebook nicht gefunden: {path}")
         nb = nbformat.read(path, as_version=4)
         out = version(nb, instructor)
         target = out_dir / path.name
@@ -229,55 +229,6 @@ def build(
     if readme.exists() and notebooks is None:
         shutil.copy2(readme, out_dir / "README.md")
     return BuildResult(tuple(written), tuple(data))
-
-
-# --------------------------------------------------------------------------- execution
-
-
-@dataclass(frozen=True)
-class CellTiming:
-    index: int
-    seconds: float
-    first_line: str
-
-
-def execute(
-    nb: NotebookNode,
-    cwd: Path = NOTEBOOK_DIR,
-    timeout: int = 600,
-    kernel_name: str = "python3",
-    skip_tag: str = "skip-execution",
-) -> tuple[NotebookNode, list[CellTiming]]:
-    """Execute ``nb`` (a copy) with nbclient in ``cwd``; cells tagged ``skip_tag`` are skipped.
-
-    Returns the executed notebook and the wall-clock duration in seconds of every executed
-    code cell. Raises ``nbclient.exceptions.CellExecutionError`` on the first failing cell.
-    """
-    from nbclient import NotebookClient
-
-    nb = copy.deepcopy(nb)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=kernel_name,
-        resources={"metadata": {"path": str(cwd)}},
-        skip_cells_with_tag=skip_tag,
-        record_timing=True,
-    )
-    timings: list[CellTiming] = []
-    original = client.async_execute_cell
-
-    async def timed(cell, cell_index, *args, **kwargs):
-        start = time.perf_counter()
-        result = await original(cell, cell_index, *args, **kwargs)
-        if cell.cell_type == "code" and skip_tag not in tags(cell):
-            first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#|")), "")
-            timings.append(CellTiming(cell_index, time.perf_counter() - start, first[:60]))
-        return result
-
-    client.async_execute_cell = timed  # type: ignore[method-assign]
-    client.execute()
-    return nb, timings
 
 
 # --------------------------------------------------------------------------- self-check
@@ -344,7 +295,11 @@ def main(argv: Iterable[str] | None = None) -> int:
                 nbformat.write(marked, path)
                 print(f"markiert: {path}")
         return 0
-    result = build(args.out, instructor=args.instructor)
+    try:
+        result = build(args.out, instructor=args.instructor)
+    except FileNotFoundError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     if not result.notebooks:
         print("Keine Kapitel-Notebooks in notebooks/ gefunden.", file=sys.stderr)
         return 1

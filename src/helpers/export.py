@@ -9,6 +9,10 @@ The files are made for German Excel and CRM imports:
   apostrophe so that spreadsheet programs never evaluate them as formulas (CSV/formula injection).
 - Every file is written to a temporary file in the target folder and then moved into place
   (``os.replace``), so a reader never sees a half-written file.
+
+The action plan (:mod:`helpers.analysis.actions`) decides which lists exist and how they are named
+(:func:`segment_list_names`); :func:`write_action_lists` writes exactly that plan. The report
+pipeline calls it after computing the results; notebooks never write files.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import tempfile
 import unicodedata
 import zipfile
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -28,7 +32,17 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from . import labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis.actions import ActionsResult
+    from .config import ReportConfig
+
 EXCEL_MAX_ROWS = 1_048_576
+WORKBOOK_NAME = "zielgruppen.xlsx"
+"""File name of the target-list workbook."""
+LISTS_FOLDER = "zielgruppen"
+"""Name of the folder next to the PDF report that holds the target lists."""
 _INVALID_SHEET = re.compile(r"[\[\]:*?/\\]")
 _DANGEROUS = re.compile(r"^[=+\-@\t\r]")
 
@@ -77,11 +91,14 @@ def neutralize(values: pd.Series) -> pd.Series:
     return s
 
 
-def target_list(table: pd.DataFrame, segment: str | None = None) -> pd.DataFrame:
+def target_list(table: pd.DataFrame, segment: str | None = None,
+                names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The target list with German headers (optionally only one ``segment``), sorted by CLV/value.
 
     ``table`` is indexed by ``customer_id`` and has (a subset of) the columns of :data:`COLUMNS`;
-    optional columns that are missing or empty in the whole ``table`` are left out. Customers are sorted by ``value`` (or ``clv``) descending.
+    optional columns that are missing or empty in the whole ``table`` are left out. Customers are
+    sorted by ``value`` (or ``clv``) descending. ``names`` maps a ``segment`` value to the name shown
+    (default: the value itself).
     """
     keep = [c for c in COLUMNS if c == "customer_id" or c == "segment"
             or (c in table.columns and table[c].notna().any())]
@@ -91,6 +108,8 @@ def target_list(table: pd.DataFrame, segment: str | None = None) -> pd.DataFrame
         t = t.sort_values(sort_col, ascending=False, kind="stable")
     t = t.reset_index().rename(columns={t.index.name or "index": "customer_id"})
     out = t[keep].copy()
+    if names:
+        out["segment"] = out["segment"].map(lambda v: names.get(v, v))
     if "contact" in out.columns:
         out["contact"] = np.where(out["contact"].astype(bool), "ja", "nein")
     for c in ("segment", "action", "next_categories", "customer_id"):
@@ -279,30 +298,57 @@ def _fill_sheet(xml: str, df: pd.DataFrame, rev: Mapping[str, str]) -> str:
     return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{last}{n + 1}"/>', out, count=1)
 
 
-def write_target_lists(table: pd.DataFrame, segments: Iterable[str], out_dir: str | Path,
-                       workbook_name: str = "zielgruppen.xlsx",
-                       max_rows: int = EXCEL_MAX_ROWS - 1) -> pd.DataFrame:
-    """Write the workbook and one CSV per segment into ``out_dir``.
+def list_names(segments: Iterable[str], names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Sheet and CSV file name of each target list: ``segment``, ``sheet``, ``csv``.
 
-    Returns one row per segment: ``segment``, ``sheet`` (sheet name), ``customers``,
-    ``csv`` (file name), ``truncated`` (bool: sheet shortened to ``max_rows``), plus the
-    workbook file name in ``DataFrame.attrs["workbook"]``.
+    ``names`` maps a segment value to its display name (default: the value itself); sheet names are
+    valid and unique (:func:`sheet_name`), file names ``zielgruppe-<slug>.csv`` unique.
     """
-    out_dir = Path(out_dir)
-    lists: dict[str, pd.DataFrame] = {}
+    names = names or {}
     rows = []
     used_sheets: list[str] = []
     used_files: set[str] = set()
     for seg in segments:
-        df = target_list(table, seg)
-        lists[seg] = df
-        sheet = sheet_name(seg, used_sheets)
+        shown = names.get(seg, seg)
+        sheet = sheet_name(shown, used_sheets)
         used_sheets.append(sheet)
-        base = f"zielgruppe-{file_slug(seg)}"
+        base = f"zielgruppe-{file_slug(shown)}"
         fname, i = f"{base}.csv", 2
         while fname in used_files:
             fname, i = f"{base}-{i}.csv", i + 1
         used_files.add(fname)
+        rows.append({"segment": seg, "sheet": sheet, "csv": fname})
+    return pd.DataFrame(rows, columns=["segment", "sheet", "csv"])
+
+
+def segment_names(segment_ids: Iterable[str]) -> dict[str, str]:
+    """Segment id -> German segment name (:func:`helpers.labels.segment`)."""
+    return {s: labels.segment(s) for s in segment_ids}
+
+
+def segment_list_names(segment_ids: Iterable[str]) -> pd.DataFrame:
+    """:func:`list_names` of RFM segment ids, named with their German labels (the action plan)."""
+    ids = list(segment_ids)
+    return list_names(ids, segment_names(ids))
+
+
+def write_target_lists(table: pd.DataFrame, segments: Iterable[str], out_dir: str | Path,
+                       workbook_name: str = WORKBOOK_NAME,
+                       max_rows: int = EXCEL_MAX_ROWS - 1,
+                       names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Write the workbook and one CSV per segment into ``out_dir``.
+
+    ``names`` maps a ``segment`` value to the name shown in the lists, sheets and file names
+    (default: the value itself). Returns one row per segment: ``segment``, ``sheet`` (sheet name),
+    ``customers``, ``csv`` (file name), ``truncated`` (bool: sheet shortened to ``max_rows``), plus
+    the workbook file name in ``DataFrame.attrs["workbook"]``.
+    """
+    out_dir = Path(out_dir)
+    lists: dict[str, pd.DataFrame] = {}
+    rows = []
+    for seg, sheet, fname in list_names(segments, names).itertuples(index=False):
+        df = target_list(table, seg, names)
+        lists[sheet] = df
         write_csv(df, out_dir / fname)
         rows.append({"segment": seg, "sheet": sheet, "customers": len(df), "csv": fname,
                      "truncated": len(df) > max_rows})
@@ -310,3 +356,34 @@ def write_target_lists(table: pd.DataFrame, segments: Iterable[str], out_dir: st
     result = pd.DataFrame(rows, columns=["segment", "sheet", "customers", "csv", "truncated"])
     result.attrs["workbook"] = workbook_name
     return result
+
+
+def action_list_table(actions: "ActionsResult") -> pd.DataFrame:
+    """Per-customer table of the target lists from the action plan (segment ids, German action)."""
+    table = actions.customers.copy()
+    table["action"] = table["segment"].map(dict(actions.segment_actions)).fillna("")
+    return table
+
+
+def write_action_lists(actions: "ActionsResult", folder: Path, cfg: "ReportConfig") -> pd.DataFrame:
+    """Write exactly the target lists planned in ``actions.lists`` into ``folder``.
+
+    One workbook (``actions.lists_workbook``, one sheet per segment, German segment names) plus one
+    CSV per segment; nothing is written when no list is planned. Returns the table of written lists
+    (as :func:`write_target_lists`), whose ``segment``, ``sheet``, ``csv`` and ``customers`` equal
+    the plan.
+    """
+    plan = actions.lists
+    columns = ["segment", "sheet", "customers", "csv", "truncated"]
+    if plan.empty:
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs["workbook"] = None
+        return empty
+    segments = list(plan["segment"])
+    written = write_target_lists(action_list_table(actions), segments, folder,
+                                 workbook_name=actions.lists_workbook,
+                                 max_rows=cfg.actions.max_list_rows, names=segment_names(segments))
+    same = ["segment", "sheet", "csv", "customers"]
+    if written[same].to_dict("records") != plan[same].to_dict("records"):
+        raise RuntimeError("written target lists differ from the planned lists")
+    return written

@@ -1,79 +1,123 @@
-"""What the setup cell of every chapter notebook calls.
+"""What the setup cell of every chapter notebook calls: ``ctx = session.open(...)``.
 
-In the report, the pipeline has already loaded and validated the data once and
-passes ``prepared_dir``; chapters then read the prepared Parquet files instead of
-loading the client file again, and store results that later chapters reuse.
-Interactively (``prepared_dir=None``) the notebook loads the file itself.
+A :class:`Session` holds the config, the cleaned dataset and the chapter results. A notebook asks
+``ctx.result("actions")`` and gets the same immutable result in both modes:
+
+- **Report** (``work_dir`` set by the pipeline): the dataset and the results were computed once by
+  the pipeline (:func:`helpers.chapters.compute_all`) and stored in the client's work folder; the
+  session reads them.
+- **JupyterLab** (``work_dir=None``): the session loads the client file and computes the requested
+  result and its dependencies with the same compute functions, once per session.
+
+No notebook branches on the mode.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 
+from . import chapters
 from .config import ReportConfig
 from .dataset import Dataset
 
 RESULTS_SUBDIR = "results"
 
 
-def setup(
+class Session:
+    """Config, dataset and chapter results of one client (see module docstring)."""
+
+    def __init__(self, cfg: ReportConfig, ds: Dataset, work_dir: Path | None = None) -> None:
+        self.cfg = cfg
+        self.ds = ds
+        self.work_dir = Path(work_dir) if work_dir is not None else None
+        self._results: dict[str, Any] = {}
+
+    def result(self, slug: str) -> Any:
+        """The chapter result ``slug`` (stored by the report, or computed once with its dependencies)."""
+        if slug not in self._results:
+            stored = _result_path(self.work_dir, slug) if self.work_dir is not None else None
+            if stored is not None and stored.exists():
+                with stored.open("rb") as fh:
+                    self._results[slug] = pickle.load(fh)
+            else:
+                for dep in chapters.by_slug(slug).depends:
+                    self.result(dep)
+                self._results[slug] = chapters.compute_chapter(slug, self.ds, self.cfg, self._results)
+        return self._results[slug]
+
+    def __repr__(self) -> str:
+        mode = f"Bericht ({self.work_dir})" if self.work_dir else "interaktiv"
+        return f"Session({self.cfg.client_name!r}, {mode}, Ergebnisse: {sorted(self._results)})"
+
+
+def open(  # noqa: A001 - the natural name for "open a client's session"
     data_path: str | Path,
     client_name: str | None = None,
     settings: Mapping[str, Any] | None = None,
     *,
-    observation_end: str | None = None,
-    column_map: Mapping[str, str] | None = None,
-    currency: str | None = None,
-    prepared_dir: str | Path | None = None,
-) -> tuple[ReportConfig, Dataset]:
-    """Build the config from the notebook parameters, apply the chart style, return ``(cfg, ds)``."""
+    work_dir: str | Path | None = None,
+) -> Session:
+    """Build the config from the notebook parameters, apply the chart style, return the session.
+
+    ``settings`` are the client's overrides in the form :meth:`ReportConfig.from_settings` takes
+    (flat ``"section.field"`` keys or nested sections). ``work_dir`` is set by the report pipeline.
+    """
     from .plotting import use_style
 
-    merged = dict(settings or {})
-    if column_map:
-        merged["data.column_map"] = {**dict(merged.get("data.column_map", {})), **dict(column_map)}
-    cfg = ReportConfig.from_settings(
-        client_name, merged, observation_end=observation_end, currency=currency
-    )
+    cfg = ReportConfig.from_settings(client_name, settings)
     use_style()
-    if prepared_dir is not None:
-        ds = read_prepared(Path(prepared_dir))
+    if work_dir is not None:
+        ds = read_prepared(Path(work_dir))
     else:
         from .data import load_dataset
 
         ds = load_dataset(Path(data_path), cfg)
-    return cfg, ds
+    return Session(cfg, ds, work_dir)
 
 
-def write_prepared(ds: Dataset, prepared_dir: Path) -> None:
+def _result_path(work_dir: Path, slug: str) -> Path:
+    return work_dir / RESULTS_SUBDIR / f"{slug}.pkl"
+
+
+def write_results(results: Mapping[str, Any], work_dir: Path) -> None:
+    """Store chapter results (pickle, trusted local files of this run) for the notebooks."""
+    out = work_dir / RESULTS_SUBDIR
+    out.mkdir(parents=True, exist_ok=True)
+    for slug, res in results.items():
+        with _result_path(work_dir, slug).open("wb") as fh:
+            pickle.dump(res, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_prepared(ds: Dataset, work_dir: Path) -> None:
     """Store the cleaned dataset for the chapter notebooks (Parquet + JSON)."""
-    prepared_dir.mkdir(parents=True, exist_ok=True)
-    ds.transactions.to_parquet(prepared_dir / "transactions.parquet", index=False)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    ds.transactions.to_parquet(work_dir / "transactions.parquet", index=False)
     # Derived tables are computed once here, not again in every chapter.
-    ds.purchases.to_parquet(prepared_dir / "purchases.parquet", index=False)
-    ds.customers.to_parquet(prepared_dir / "customers.parquet")
+    ds.purchases.to_parquet(work_dir / "purchases.parquet", index=False)
+    ds.customers.to_parquet(work_dir / "customers.parquet")
     meta = {
         "observation_end": ds.observation_end.date().isoformat(),
         "source_name": ds.source_name,
         "notes": list(ds.notes),
     }
-    (prepared_dir / "dataset.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
+    (work_dir / "dataset.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     if ds.ledger is not None:
-        (prepared_dir / "ledger.json").write_text(
+        (work_dir / "ledger.json").write_text(
             json.dumps(ds.ledger.to_dict(), ensure_ascii=False, indent=2, default=str), "utf-8"
         )
 
 
-def read_prepared(prepared_dir: Path) -> Dataset:
+def read_prepared(work_dir: Path) -> Dataset:
     """Inverse of :func:`write_prepared`."""
-    meta = json.loads((prepared_dir / "dataset.json").read_text("utf-8"))
-    tx = pd.read_parquet(prepared_dir / "transactions.parquet")
+    meta = json.loads((work_dir / "dataset.json").read_text("utf-8"))
+    tx = pd.read_parquet(work_dir / "transactions.parquet")
     ledger = None
-    ledger_file = prepared_dir / "ledger.json"
+    ledger_file = work_dir / "ledger.json"
     if ledger_file.exists():
         from .validation import Ledger
 
@@ -86,46 +130,7 @@ def read_prepared(prepared_dir: Path) -> Dataset:
         notes=list(meta.get("notes", [])),
     )
     for name in ("purchases", "customers"):  # fill the cached properties
-        path = prepared_dir / f"{name}.parquet"
+        path = work_dir / f"{name}.parquet"
         if path.exists():
             ds.__dict__[name] = pd.read_parquet(path)
     return ds
-
-
-def save_result(name: str, df: pd.DataFrame, prepared_dir: str | Path | None) -> None:
-    """Store a chapter result (e.g. ``"rfm"``) for later chapters; no-op interactively."""
-    if prepared_dir is None:
-        return
-    out = Path(prepared_dir) / RESULTS_SUBDIR
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_parquet(out / f"{name}.parquet")
-
-
-def load_result(name: str, prepared_dir: str | Path | None) -> pd.DataFrame | None:
-    """A result stored by an earlier chapter, or ``None`` (then recompute it)."""
-    if prepared_dir is None:
-        return None
-    path = Path(prepared_dir) / RESULTS_SUBDIR / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
-
-
-def record_key_figures(chapter: str, figures: Mapping[str, Any], prepared_dir: str | Path | None) -> None:
-    """Store a chapter's key figures (JSON-able values) for the management summary."""
-    if prepared_dir is None:
-        return
-    out = Path(prepared_dir) / RESULTS_SUBDIR
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"keyfigures-{chapter}.json").write_text(
-        json.dumps(dict(figures), ensure_ascii=False, indent=2, default=str), "utf-8"
-    )
-
-
-def load_key_figures(prepared_dir: str | Path | None) -> dict[str, dict[str, Any]]:
-    """All recorded key figures, by chapter slug."""
-    if prepared_dir is None:
-        return {}
-    out = Path(prepared_dir) / RESULTS_SUBDIR
-    return {
-        p.stem.removeprefix("keyfigures-"): json.loads(p.read_text("utf-8"))
-        for p in sorted(out.glob("keyfigures-*.json"))
-    }

@@ -32,24 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DROP_LABELS: dict[str, str] = {
-    "missing_customer": "Verworfen: fehlende Kundennummer",
-    "bad_date": "Verworfen: Datum fehlt oder nicht lesbar",
-    "future_date": "Verworfen: Datum nach dem Beobachtungsende",
-    "bad_amount": "Verworfen: Betrag fehlt oder ist keine Zahl",
-    "zero_amount": "Verworfen: Betrag 0",
-    "returns": "Verworfen: Retoure oder Storno",
-    "duplicate": "Verworfen: exakt doppelte Zeile",
-}
-"""Drop reasons in rule order -> German label."""
-
-FLAG_LABELS: dict[str, str] = {
-    "returns_netted": "Retouren/Stornos verrechnet (Zeilen, behalten)",
-    "same_day_orders": "Kunden-Tage mit mehreren Bestellungen (zu einem Kauf zusammengefasst)",
-    "outliers": "Auffällig hohe Beträge (Zeilen, markiert, nicht entfernt)",
-    "nonpositive_customers": "Kundinnen und Kunden mit Nettoumsatz ≤ 0",
-}
-"""Counted flags (nothing dropped) -> German label."""
+from .labels import DROP_LABELS, FLAG_LABELS
 
 MAX_LISTED_OUTLIERS = 200
 CANCELLATION_PATTERN = r"^\s*(?:S-|ST-|STORNO|C\d)"

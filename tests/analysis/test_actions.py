@@ -1,20 +1,27 @@
-"""Action plan: 12-month revenue window, risk/value sources, priority rule and budget allocation by hand."""
+"""Action plan: inputs from the upstream results, priority rule, budget allocation by hand,
+target-list plan, cross-selling, and the contract of ``compute`` (no recomputation, no mutation,
+picklable, value at risk = the churn chapter's)."""
 
 from __future__ import annotations
 
 import math
+import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from helpers.analysis import actions as act
+from helpers.analysis import value
+from helpers.config import ReportConfig
 from helpers.dataset import from_transactions
 
 END = pd.Timestamp("2026-06-30")
+IDX = pd.Index(["a", "b", "c"], name="customer_id")
 
 
-def _ds():
+def _ds(category: bool = False):
     tx = pd.DataFrame(
         {
             "customer_id": ["a", "a", "a", "b", "b", "c"],
@@ -23,26 +30,61 @@ def _ds():
             "revenue": [100.0, 20.0, 5.0, 50.0, 30.0, 70.0],
         }
     )
+    if category:
+        tx["category"] = ["Schuhe", "Sport", "Schuhe", "Schuhe", "Sport", "Schuhe"]
     return from_transactions(tx, END)
+
+
+def _rfm(segments=("S1", "S1", "S2"), scores=True, actions=None):
+    frame = pd.DataFrame({"segment": list(segments)}, index=IDX)
+    if scores:
+        frame = frame.assign(r_score=[5, 3, 1], f_score=[3, 2, 1], m_score=[4, 3, 2])
+    order = tuple(dict.fromkeys(segments))
+    return SimpleNamespace(ok=True, skip=None, customers=frame, order=order,
+                           actions=actions if actions is not None else {s: f"Maßnahme {s}" for s in order})
+
+
+def _clv(p_alive, clv):
+    frame = pd.DataFrame({"p_alive": p_alive, "clv": clv}, index=IDX)
+    return SimpleNamespace(ok=True, skip=None, customers=frame)
+
+
+def _churn(ds, clv=None, churn_risk=None, margin=0.3):
+    """A churn result as the churn chapter builds it (with the one definition in ``value``)."""
+    idx = ds.customers.index
+    cf = clv.customers if clv is not None and clv.customers is not None else None
+    val = value.customer_value(idx, cf["clv"] if cf is not None else None,
+                               value.revenue_last_12m(ds.transactions, ds.observation_end), margin)
+    risk = value.customer_risk(idx, churn_risk, cf["p_alive"] if cf is not None else None)
+    frame = pd.concat([pd.Series(churn_risk, dtype=float).reindex(idx).rename("churn_risk")
+                       if churn_risk is not None else pd.Series(np.nan, index=idx, name="churn_risk"),
+                       risk, val], axis=1)
+    frame["value_at_risk"] = value.value_at_risk(frame["risk"], frame["value"])
+    total = float(frame["value_at_risk"].sum())
+    return SimpleNamespace(ok=True, skip=None, customers=frame, key=SimpleNamespace(value_at_risk=total))
+
+
+def _no_result():
+    return SimpleNamespace(ok=False, skip="skipped", customers=None, actions={}, order=())
+
+
+def _cfg(**actions):
+    return ReportConfig.from_settings(None, {"gross_margin": 0.3, "actions": actions} if actions else None)
 
 
 def test_revenue_last_12m_window_excludes_day_365():
     ds = _ds()
-    rev = act.revenue_last_12m(ds.purchases, ds.observation_end)
+    rev = value.revenue_last_12m(ds.transactions, ds.observation_end)
     # (end-365, end]: a = 20 + 5 (the 100 on end-365 is outside), b = 30, c none
     assert rev.to_dict() == {"a": 25.0, "b": 30.0}
 
 
 def test_customer_table_sources_and_value_at_risk():
     ds = _ds()
-    rfm = pd.DataFrame({"segment": ["S1", "S1", "S2"], "action": ["x", "x", "y"],
-                        "r_score": [5, 3, 1], "f_score": [3, 2, 1], "m_score": [4, 3, 2]},
-                       index=pd.Index(["a", "b", "c"], name="customer_id"))
-    clv = pd.DataFrame({"p_alive": [0.9, 0.6, 0.2], "clv": [100.0, np.nan, 10.0]},
-                       index=pd.Index(["a", "b", "c"], name="customer_id"))
-    churn = pd.DataFrame({"churn_risk": [0.25]}, index=pd.Index(["a"], name="customer_id"))
-    t = act.customer_table(ds.customers, ds.purchases, ds.observation_end, 0.3, rfm, clv, churn,
-                           reach_days=730)
+    clv = _clv([0.9, 0.6, 0.2], [100.0, np.nan, 10.0])
+    churn = _churn(ds, clv, pd.Series({"a": 0.25}))
+    res = act.compute(ds, _cfg(), {"rfm": _rfm(), "clv": clv, "churn": churn})
+    t = res.customers
     assert t.loc["a", "risk_source"] == "churn" and t.loc["a", "risk"] == pytest.approx(0.25)
     assert t.loc["c", "risk_source"] == "p_alive" and t.loc["c", "risk"] == pytest.approx(0.8)
     # b has no CLV -> value = 12-month margin = 30 * 0.3
@@ -53,33 +95,38 @@ def test_customer_table_sources_and_value_at_risk():
     assert t["reachable"].to_dict() == {"a": True, "b": True, "c": False}  # c: 900 days ago
     assert t.loc["a", "revenue_12m"] == 25.0 and t.loc["c", "revenue_12m"] == 0.0
     assert t.loc["b", "n_purchases"] == 2
+    assert t.loc["a", "r_score"] == 5 and t.loc["c", "m_score"] == 2
 
-    m = act.segment_matrix(t).set_index("segment")
+    m = res.matrix.set_index("segment")
     assert m.loc["S1", "customers"] == 2
     assert m.loc["S1", "value_at_risk"] == pytest.approx(25.0 + 3.6)
-    assert m.loc["S2", "reachable_share"] == 0.0 and m.loc["S2", "priority"] == "niedrig"
-    assert m.loc["S1", "priority"] == "hoch"
+    assert m.loc["S2", "reachable_share"] == 0.0 and m.loc["S2", "priority"] == "low"
+    assert m.loc["S1", "priority"] == "high"
 
 
 def test_customer_table_without_any_model():
     ds = _ds()
-    t = act.customer_table(ds.customers, ds.purchases, ds.observation_end, 0.5)
+    churn = _churn(ds, None, None, margin=0.5)
+    res = act.compute(ds, _cfg(), {"rfm": _no_result(), "clv": _no_result(), "churn": churn})
+    t = res.customers
     assert (t["segment"] == act.NO_SEGMENT).all()
-    assert (t["risk_source"] == "none").all() and (t["value_at_risk"] == 0).all()
-    m = act.segment_matrix(t)
+    assert (t["risk_source"] == "none").all() and t["value_at_risk"].isna().all()
+    assert not res.has_risk and res.has_value and res.key.value_at_risk is None
+    m = res.matrix
     assert math.isnan(m.loc[0, "value_at_risk"])
-    assert m.loc[0, "priority"] == "hoch"  # priority then follows the value
+    assert m.loc[0, "priority"] == "high"  # priority then follows the value
+    assert list(res.lists["segment"]) == [act.NO_SEGMENT]  # the only segment gets the list
     # no revenue and no CLV at all: segments are ranked by reachable customers
     t = _matrix_table({"S1": 0.0, "S2": 0.0}).assign(value=np.nan, risk=np.nan, clv=np.nan)
     t = pd.concat([t, t.iloc[[0]].rename(index={"S1": "S1b"})])
     m = act.segment_matrix(t).set_index("segment")
-    assert m["priority"].to_dict() == {"S1": "hoch", "S2": "mittel"}  # 2 of 3 customers, then 1
+    assert m["priority"].to_dict() == {"S1": "high", "S2": "medium"}  # 2 of 3 customers, then 1
 
 
 def _matrix_table(scores: dict[str, float]) -> pd.DataFrame:
     """One reachable customer per segment with value_at_risk = score."""
     idx = pd.Index(list(scores), name="customer_id")
-    return pd.DataFrame({"segment": list(scores), "action": "", "revenue_12m": 0.0, "clv": 1.0,
+    return pd.DataFrame({"segment": list(scores), "revenue_12m": 0.0, "clv": 1.0,
                          "value": 1.0, "risk": 0.5, "value_at_risk": list(scores.values()),
                          "reachable": True}, index=idx)
 
@@ -87,10 +134,10 @@ def _matrix_table(scores: dict[str, float]) -> pd.DataFrame:
 @pytest.mark.parametrize(
     "scores, expected",
     [
-        # shares before each segment: 0 -> hoch, 0.6 -> mittel, 0.9 -> niedrig
-        ({"S1": 60, "S2": 30, "S3": 10}, {"S1": "hoch", "S2": "mittel", "S3": "niedrig"}),
-        # 0 -> hoch, 0.40 -> hoch, 0.75 -> mittel, zero score -> niedrig
-        ({"S1": 40, "S2": 35, "S3": 25, "S4": 0}, {"S1": "hoch", "S2": "hoch", "S3": "mittel", "S4": "niedrig"}),
+        # shares before each segment: 0 -> high, 0.6 -> medium, 0.9 -> low
+        ({"S1": 60, "S2": 30, "S3": 10}, {"S1": "high", "S2": "medium", "S3": "low"}),
+        # 0 -> high, 0.40 -> high, 0.75 -> medium, zero score -> low
+        ({"S1": 40, "S2": 35, "S3": 25, "S4": 0}, {"S1": "high", "S2": "high", "S3": "medium", "S4": "low"}),
     ],
 )
 def test_priority_rule_by_hand(scores, expected):
@@ -148,38 +195,109 @@ def test_allocation_nothing_worth_it_and_default_uplift():
 
 
 def test_effective_uplift_merges_defaults():
-    up = act.effective_uplift({"Champions": 0.2, "Eigenes Segment": 0.07})
-    assert up["Champions"] == 0.2 and up["Eigenes Segment"] == 0.07
-    assert up["Verloren"] == pytest.approx(0.02)
+    up = act.effective_uplift({"champions": 0.2, "own_segment": 0.07})
+    assert up["champions"] == 0.2 and up["own_segment"] == 0.07
+    assert up["lost"] == pytest.approx(0.02)
 
 
 def test_actionable_segments_and_key_figures():
     ds = _ds()
-    rfm = pd.DataFrame({"segment": ["S1", "S1", "S2"], "action": "x"},
-                       index=pd.Index(["a", "b", "c"], name="customer_id"))
-    clv = pd.DataFrame({"p_alive": [0.5, 0.5, 0.5], "clv": [100.0, 50.0, 10.0]},
-                       index=pd.Index(["a", "b", "c"], name="customer_id"))
-    t = act.customer_table(ds.customers, ds.purchases, ds.observation_end, 0.3, rfm, clv)
-    m = act.segment_matrix(t)
-    _, seg = act.allocate_budget(t, 100.0, 1.0, {"S1": 0.1, "S2": 0.2})
-    # S2 (c, not reachable) has priority "niedrig" but gets budget (0.2 * 10 = 2 > 1)
-    assert act.actionable_segments(m, seg) == ["S1", "S2"]
-    kf = act.key_figures(m, seg, act.allocation_totals(seg, 100.0), t, 1.0)
-    assert kf["risk_basis"] == "p_alive" and kf["value_basis"] == "clv"
-    assert kf["value_at_risk"] == pytest.approx(0.5 * 160)
-    assert kf["top_risk_segment"] == "S1" and kf["top_risk_value"] == pytest.approx(75.0)
-    assert kf["contacts"] == 3 and kf["expected_gain"] == pytest.approx(10 + 5 + 2)
+    clv = _clv([0.5, 0.5, 0.5], [100.0, 50.0, 10.0])
+    cfg = _cfg(budget=100.0, cost_per_contact=1.0, segment_uplift={"loyal": 0.1, "lost": 0.2})
+    rfm = _rfm(segments=("loyal", "loyal", "lost"), scores=False)
+    res = act.compute(ds, cfg, {"rfm": rfm, "clv": clv, "churn": _churn(ds, clv)})
+    # lost (c, not reachable) has priority "low" but gets budget (0.2 * 10 = 2 > 1)
+    assert act.actionable_segments(res.matrix, res.allocation) == ["loyal", "lost"]
+    assert list(res.lists["segment"]) == ["loyal", "lost"] and list(res.lists["customers"]) == [2, 1]
+    kf = res.key
+    assert kf.risk_basis == "p_alive" and kf.value_basis == "clv"
+    assert kf.value_at_risk == pytest.approx(0.5 * 160)
+    assert kf.top_risk_segment == "loyal" and kf.top_risk_value == pytest.approx(75.0)
+    assert kf.contacts == 3 and kf.expected_gain == pytest.approx(10 + 5 + 2)
+    assert kf.cost == pytest.approx(3.0) and kf.roi == pytest.approx(14 / 3)
+    assert kf.high_priority_segments == ("loyal",) and kf.budget_segments == ("loyal", "lost")
+    assert kf.lists_planned == 2 and kf.list_customers == 3 and kf.crosssell is False
+    assert res.customers["contact"].all() and res.uplift["lost"] == 0.2
+
+
+def test_value_at_risk_per_segment_sums_to_churn_total():
+    ds = _ds()
+    clv = _clv([0.9, np.nan, 0.2], [100.0, np.nan, 10.0])  # b: no CLV and no risk -> NaN at risk
+    churn = _churn(ds, clv, pd.Series({"a": 0.25}))
+    assert churn.customers["value_at_risk"].isna().sum() == 1
+    res = act.compute(ds, _cfg(), {"rfm": _rfm(), "clv": clv, "churn": churn})
+    assert res.matrix["value_at_risk"].sum() == pytest.approx(churn.key.value_at_risk, abs=0.005)
+    assert res.key.value_at_risk == churn.key.value_at_risk
+
+
+def test_churn_columns_are_taken_as_they_are():
+    ds = _ds()
+    clv = _clv([0.9, 0.6, 0.2], [100.0, 40.0, 10.0])
+    churn = _churn(ds, clv)
+    frame = churn.customers.copy()
+    frame["value_at_risk"] = [1.0, 2.0, 4.0]  # deliberately not risk x value
+    frame["value_source"] = ["clv", "margin_12m", "none"]
+    churn = SimpleNamespace(ok=True, customers=frame, key=SimpleNamespace(value_at_risk=7.0))
+    res = act.compute(ds, _cfg(), {"rfm": _rfm(), "clv": clv, "churn": churn})
+    for col in ("churn_risk", "risk", "risk_source", "value", "value_source", "value_at_risk"):
+        pd.testing.assert_series_equal(res.customers[col], frame[col].reindex(res.customers.index),
+                                       check_dtype=False)
+    assert res.key.value_at_risk == 7.0 and res.matrix["value_at_risk"].sum() == pytest.approx(7.0)
+
+
+def test_compute_does_not_mutate_inputs_and_pickles():
+    ds = _ds(category=True)
+    clv = _clv([0.9, 0.6, 0.2], [100.0, np.nan, 10.0])
+    up = {"rfm": _rfm(), "clv": clv, "churn": _churn(ds, clv, pd.Series({"a": 0.25}))}
+    before = {k: v.customers.copy(deep=True) for k, v in up.items()}
+    tx, cust = ds.transactions.copy(deep=True), ds.customers.copy(deep=True)
+    res = act.compute(ds, _cfg(), up)
+    for k, frame in before.items():
+        pd.testing.assert_frame_equal(up[k].customers, frame)
+    pd.testing.assert_frame_equal(ds.transactions, tx)
+    pd.testing.assert_frame_equal(ds.customers, cust)
+
+    back = pickle.loads(pickle.dumps(res))
+    assert back.key == res.key and back.ok
+    pd.testing.assert_frame_equal(back.customers, res.customers)
+    pd.testing.assert_frame_equal(back.lists, res.lists)
+    assert back.crosssell.categories == res.crosssell.categories == ("Schuhe", "Sport")
+    pd.testing.assert_frame_equal(back.crosssell.pairs, res.crosssell.pairs)
+
+
+def test_crosssell_runs_inside_compute():
+    ds = _ds(category=True)
+    churn = _churn(ds)
+    res = act.compute(ds, _cfg(), {"rfm": _rfm(), "clv": _no_result(), "churn": churn})
+    assert res.crosssell.ok and res.key.crosssell
+    assert res.crosssell.categories == ("Schuhe", "Sport") and res.crosssell.n_customers == 3
+    assert set(res.customers["next_categories"]) <= {"", "Schuhe", "Sport"}
+    no_cat = act.compute(_ds(), _cfg(), {"rfm": _rfm(), "clv": _no_result(), "churn": _churn(_ds())})
+    assert no_cat.crosssell.skip == "no_category" and no_cat.customers["next_categories"].isna().all()
+
+
+def test_list_plan_names_use_german_labels():
+    ds = _ds()
+    clv = _clv([0.5, 0.5, 0.5], [100.0, 50.0, 10.0])
+    rfm = _rfm(segments=("champions", "champions", "at_risk"))
+    cfg = _cfg(budget=100.0, cost_per_contact=1.0, max_list_rows=1,
+               segment_uplift={"champions": 0.1, "at_risk": 0.2})
+    res = act.compute(ds, cfg, {"rfm": rfm, "clv": clv, "churn": _churn(ds, clv)})
+    assert res.lists.to_dict("records") == [
+        {"segment": "champions", "customers": 2, "truncated": True, "sheet": "Champions",
+         "csv": "zielgruppe-champions.csv"},
+        {"segment": "at_risk", "customers": 1, "truncated": False, "sheet": "Gefährdet",
+         "csv": "zielgruppe-gefaehrdet.csv"},
+    ]
+    assert res.segment_actions == {"champions": "Maßnahme champions", "at_risk": "Maßnahme at_risk"}
 
 
 def test_budget_text_names_segments_without_spend_and_with_exhausted_budget():
-    import pandas as pd
-
-    from helpers.analysis import actions as act_mod
     from helpers.narrative import actions as text
 
     per_segment = pd.DataFrame({
-        "segment": ["Champions", "Verloren", "Gefährdet", "Neukunden"],
-        "status": ["all", act_mod.STATUS_BELOW_COST, act_mod.STATUS_BELOW_COST, act_mod.STATUS_BUDGET],
+        "segment": ["champions", "lost", "at_risk", "new"],
+        "status": ["all", act.STATUS_BELOW_COST, act.STATUS_BELOW_COST, act.STATUS_BUDGET],
         "eligible": [10, 0, 0, 5],
         "contacts": [10, 0, 0, 0],
     })

@@ -11,10 +11,10 @@ from helpers.analysis.churn_features import (
     build_features,
     build_labels,
     choose_window,
-    margin_last_12_months,
     suggest_window,
     top_channels,
 )
+from helpers.analysis.value import customer_value, revenue_last_12m
 from helpers.dataset import from_transactions
 
 CUTOFF = pd.Timestamp("2025-03-31")
@@ -112,9 +112,12 @@ def test_active_filter_and_margin():
     ds = _hand_dataset()
     f = build_features(ds.transactions, ds.purchases, CUTOFF)
     assert list(active_at(f, 60).index) == ["A", "B", "C"]  # E last bought 75 days before
-    m = margin_last_12_months(ds.transactions, pd.Timestamp("2025-03-31"), 0.5)
+    # the 12-month margin stand-in of the value at risk (helpers.analysis.value, the one definition)
+    rev = revenue_last_12m(ds.transactions, pd.Timestamp("2025-03-31"))
+    m = customer_value(pd.Index(["A", "C", "D"]), None, rev, 0.5)["value"]
     # A: (100 + 50 + 30 - 15) * 0.5; C: lines 01.06.2024 (within 365 days), 01.12.2024, 31.03.2025
     assert m["A"] == pytest.approx(82.5) and m["C"] == pytest.approx(30.0)
+    assert m["D"] == 0.0  # D buys only after that end
 
 
 def _random_shop(seed, n=60):

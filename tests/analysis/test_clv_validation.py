@@ -36,8 +36,15 @@ def test_groups_metrics_and_verdict():
     assert m["predicted_total"] == 7.0 and m["actual_total"] == 8.0
     assert m["pct_error"] == pytest.approx(-0.125)
     assert m["mae"] == pytest.approx((0.5 + 1.5 + 0 + 2) / 4)
-    assert v.verdict(m["pct_error"]) == "brauchbar"
-    assert v.verdict(0.10) == "gut" and v.verdict(-0.3) == "schwach" and v.verdict(float("nan")) == "unbekannt"
+    assert v.verdict(m["pct_error"]) == "usable"
+    assert v.verdict(0.10) == "good" and v.verdict(-0.3) == "weak" and v.verdict(float("nan")) == "unknown"
+
+
+def test_verdict_ids_have_german_labels():
+    from helpers import labels
+
+    assert [labels.verdict(v.verdict(e)) for e in (0.05, 0.2, 0.5, float("nan"))] == [
+        "gut", "brauchbar", "schwach", "unbekannt"]
 
 
 def test_spend_frequency_correlation_only_positive_repeat_buyers():

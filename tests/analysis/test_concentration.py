@@ -29,8 +29,9 @@ def test_ten_customers_one_to_ten():
     assert cc.top_share(rev, 0.1) == pytest.approx(10 / 55)
     assert cc.top_share(rev, 0.2) == pytest.approx(19 / 55)
     summary = cc.concentration_summary(rev)
-    assert summary["top_20"] == pytest.approx(19 / 55)
-    assert summary["n_customers"] == 10
+    assert summary.top_10 == pytest.approx(10 / 55)
+    assert summary.top_20 == pytest.approx(19 / 55)
+    assert summary.n_customers == 10
 
 
 def test_equal_revenue_has_no_concentration():
@@ -47,3 +48,10 @@ def test_negative_net_revenue_counts_as_zero():
 def test_no_revenue_gives_nan():
     assert math.isnan(cc.top_share(pd.Series([0.0, 0.0]), 0.2))
     assert math.isnan(cc.gini(pd.Series([], dtype=float)))
+    summary = cc.concentration_summary(pd.Series([0.0, 0.0]))
+    assert (summary.top_10, summary.top_20, summary.gini) == (None, None, None)
+
+
+def test_top_share_default_is_top_ten_percent_and_ignores_missing():
+    values = pd.Series([float(v) for v in range(1, 21)] + [float("nan")])
+    assert cc.top_share(values) == pytest.approx((20 + 19) / 210)

@@ -87,3 +87,15 @@ def test_category_overview():
     ov = cs.category_overview(m)
     assert ov.iloc[0].to_dict() == {"category": "A", "customers": 2, "share": pytest.approx(2 / 3)}
     assert np.isclose(ov["share"].sum(), 4 / 3)
+
+
+def test_analyze_counts_and_skip_reasons(five):
+    summary, nxt = cs.analyze(five, k=2, min_customers=1)
+    assert summary.ok and summary.n_categories == 3 and summary.categories == ("A", "B", "C")
+    assert summary.n_customers == 5 and len(nxt) == 5
+    assert summary.n_with_suggestion == int((nxt["next_categories"] != "").sum()) == 2  # c3 -> B, c4 -> A
+    assert len(summary.pairs) == 4
+    one, none_ = cs.analyze(_tx([("c1", "A"), ("c2", "A")]))
+    assert one.skip == cs.SKIP_ONE_CATEGORY and one.n_categories == 1 and none_ is None
+    no_col = cs.analyze(_tx([("c1", "A")]).drop(columns="category"))[0]
+    assert no_col.skip == cs.SKIP_NO_CATEGORY and not no_col.ok

@@ -1,12 +1,15 @@
 """Retention economics and its German narrative against hand computation."""
 
+import dataclasses
 import math
+import pickle
 
 import pandas as pd
 import pytest
 
 from helpers.analysis import cohorts as co
 from helpers.analysis import economics as ec
+from helpers.config import ReportConfig
 from helpers.dataset import from_transactions
 
 from .fixtures import YEAR_ROWS, dataset
@@ -90,7 +93,7 @@ def test_lost_revenue_by_hand():
     assert lost.new_customer_sample == 3
     assert lost.new_customers_needed == 1
     assert lost.replacement_cost == pytest.approx(50) and lost.retention_cost == pytest.approx(10)
-    text = _plain(ne.lost_text(lost, 50.0, 10.0))
+    text = _plain(ne.lost_text(lost))
     assert "1 in den letzten" in text and "100 €" in text
 
 
@@ -99,7 +102,7 @@ def test_lost_revenue_single_year_not_computable():
     ds = _ds(rows, "2025-12-31")
     lost = ec.lost_revenue(ds.purchases, ds.first_date, ds.observation_end, 50.0, 10.0)
     assert not lost.computable
-    assert "nicht berechnen" in ne.lost_text(lost, 50.0, 10.0)
+    assert "nicht berechnen" in ne.lost_text(lost)
 
 
 def test_whatif_by_hand():
@@ -112,21 +115,85 @@ def test_whatif_by_hand():
     assert w["acquisition_equivalent"].tolist() == pytest.approx([5_000, 5_500])
     capped = ec.retention_whatif(100, 0.95, 10, 1.0, 0.3, 1, 1.0)
     assert capped["customers_improved"].iloc[0] == pytest.approx(100)
-    text = _plain(ne.whatif_text(w, 10, 0.5, 1000, 100.0))
-    assert "21.000 €" in text and "6.300 €" in text and "60,0 %" in text
+    wi = ec.WhatIf(active_customers=1000, retention=0.5, uplift_pp=10, revenue_per_customer=100.0,
+                   gross_margin=0.3, years=2, table=w)
+    assert wi.extra_revenue == pytest.approx(21_000) and wi.extra_margin == pytest.approx(6_300)
+    text = _plain(ne.whatif_text(wi))
+    assert "21.000 €" in text and "6.300 €" in text and "60,0 %" in text and "30 % des Nettoumsatzes" in text
+    assert "entfällt" in ne.whatif_text(None)
 
 
 def test_active_customer_revenue():
     ds = _ds(YEAR_ROWS, "2025-12-31")
-    n, mean = ec.active_customer_revenue(ds.purchases, ds.first_date, ds.observation_end)
+    n, mean = ec.active_customer_revenue(ds.purchases, ds.observation_end)
     assert n == 3 and mean == pytest.approx((150 + 50 + 300) / 3)
 
 
+def test_compute_whatif_from_latest_year_by_hand():
+    ds = _ds(YEAR_ROWS, "2025-12-31")
+    res = ec.compute(ds, ReportConfig(), {})
+    wi = res.whatif
+    # 2025: P, Q, S bought; of the 2024 buyers P, Q, R, P and Q came back with 150 + 50
+    assert wi.active_customers == 3 and res.key.whatif_active_customers == 3
+    assert wi.retention == pytest.approx(2 / 3)
+    assert wi.revenue_per_customer == pytest.approx(200 / 2)
+    expected = ec.retention_whatif(3, 2 / 3, 5.0, 100.0, 0.3, 3, 50.0)
+    assert res.key.whatif_extra_margin == pytest.approx(expected["extra_margin"].sum())
+    assert res.key.nrr == pytest.approx(200 / 400) and res.key.grr == pytest.approx(150 / 400)
+    assert res.key.lost_customers == 1 and res.key.replacement_cost == pytest.approx(50)
+
+
+def test_compute_without_two_years_has_none_not_nan():
+    rows = [("A", "2025-01-03", 10.0), ("A", "2025-06-01", 20.0), ("B", "2025-12-01", 5.0)]
+    res = ec.compute(_ds(rows, "2025-12-31"), ReportConfig(), {})
+    assert res.ok and res.whatif is None and not res.has_nrr
+    assert res.key.nrr is None and res.key.lost_revenue is None and res.key.whatif_extra_margin is None
+    for f in dataclasses.fields(res.key):
+        v = getattr(res.key, f.name)
+        assert not (isinstance(v, float) and math.isnan(v)), f.name
+    assert "mindestens zwei volle Jahre" in ne.yearly_missing_text(res)
+
+
+def test_result_is_frozen_and_picklable():
+    res = ec.compute(_ds(YEAR_ROWS, "2025-12-31"), ReportConfig(), {})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.key = None
+    back = pickle.loads(pickle.dumps(res))
+    assert back.key == res.key and back.groups.equals(res.groups)
+
+
+def test_compute_on_sample_equals_pandas():
+    """The chapter's key figures, recomputed with plain pandas from the sample file."""
+    import numpy as np
+
+    from helpers.config import SAMPLE_DATA
+    from helpers.data import load_dataset
+
+    cfg = ReportConfig()
+    ds = load_dataset(SAMPLE_DATA, cfg)
+    key = ec.compute(ds, cfg, {}).key
+    c = ds.customers
+    repeat = c["n_purchases"] >= 2
+    assert key.customers == len(c)
+    assert key.repeat_rate == pytest.approx(repeat.mean())
+    assert key.existing_revenue_share == pytest.approx(c.loc[repeat, "revenue"].sum() / c["revenue"].sum())
+    rev = c["revenue"].clip(lower=0).sort_values(ascending=False)
+    assert key.top_20_revenue_share == pytest.approx(rev.iloc[: math.ceil(0.2 * len(rev))].sum() / rev.sum())
+    # NRR of the latest year: windows (end - 24 months, end - 12 months] and (end - 12 months, end]
+    p, end = ds.purchases, ds.observation_end
+    mid, start = end - pd.DateOffset(months=12), end - pd.DateOffset(months=24)
+    prev = p[(p["order_date"] > start) & (p["order_date"] <= mid)].groupby("customer_id")["revenue"].sum()
+    cur = p[(p["order_date"] > mid) & (p["order_date"] <= end)].groupby("customer_id")["revenue"].sum()
+    cur_of_prev = cur.reindex(prev.index).fillna(0.0)
+    assert key.nrr == pytest.approx(cur_of_prev.sum() / prev.sum())
+    assert key.grr == pytest.approx(np.minimum(cur_of_prev, prev).sum() / prev.sum())
+    assert key.lost_customers == int((cur_of_prev <= 0).sum())
+    active = p[(p["order_date"] > end - pd.Timedelta(days=365)) & (p["order_date"] <= end)]["customer_id"].nunique()
+    assert key.whatif_active_customers == active
+
+
 def _summary_for(rows, end):
-    ds = _ds(rows, end)
-    g = ec.group_comparison(ds.customers, ds.purchases)
-    yr = co.yearly_retention(ds.purchases, ds.first_date, ds.observation_end)
-    return _plain(ne.summary(g, ec.rule_of_thumb(g), {"top_20": 0.6}, yr))
+    return _plain(ne.summary(ec.compute(_ds(rows, end), ReportConfig(), {})))
 
 
 def test_summary_shrinking_vs_growing_and_single_year():
@@ -161,28 +228,32 @@ def test_nrr_sentence_without_revenue():
                            .drop(columns="revenue"), "2025-12-31")
     yr = co.yearly_retention(ds.purchases, ds.first_date, ds.observation_end)
     assert "Ohne Umsatzangaben" in ne.nrr_sentence(yr, has_revenue=False)
-    g = ec.group_comparison(ds.customers, ds.purchases)
-    assert "revenue_share" not in g.columns
-    text = _plain(ne.summary(g, ec.rule_of_thumb(g), {}, yr))
+    res = ec.compute(ds, ReportConfig(), {})
+    assert "revenue_share" not in res.groups.columns
+    assert res.concentration is None and res.lorenz is None and res.whatif is None
+    assert res.key.existing_revenue_share is None and res.key.rule_of_thumb_verdict == "not_computable"
+    text = _plain(ne.summary(res))
     assert "Käufe" in text and "Ohne Umsatzangaben" in text and "Umsatzes." not in text
+    assert "Ohne Umsatzangaben" in ne.yearly_missing_text(res)
+    assert "Ohne Umsatzangaben" in ne.concentration_sentence(res.concentration)
 
 
 @pytest.mark.slow
-def test_economics_notebook_runs_and_records_key_figures(tmp_path):
-    import json
-
+def test_economics_notebook_shows_the_result(tmp_path):
+    """The notebook with its default parameters (JupyterLab mode) prints the result's key figures."""
     import papermill as pm
 
-    from helpers import session
-    from helpers.config import NOTEBOOK_DIR, SAMPLE_DATA, ReportConfig
+    from helpers import fmt
+    from helpers.config import NOTEBOOK_DIR, SAMPLE_DATA
     from helpers.data import load_dataset
 
-    ds = load_dataset(SAMPLE_DATA, ReportConfig())
-    session.write_prepared(ds, tmp_path)
-    pm.execute_notebook(str(NOTEBOOK_DIR / "02-bestandskunden.ipynb"), str(tmp_path / "out.ipynb"),
-                        parameters={"prepared_dir": str(tmp_path)}, cwd=str(NOTEBOOK_DIR), progress_bar=False)
-    figures = json.loads((tmp_path / "results" / "keyfigures-economics.json").read_text("utf-8"))
-    g = ec.group_comparison(ds.customers, ds.purchases)
-    assert figures["existing_customer_share"] == pytest.approx(g.loc["existing", "customer_share"])
-    assert figures["customers"] == len(ds.customers)
-    assert 0 < figures["nrr"] and 0 < figures["grr"] <= 1
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOK_DIR / "02-bestandskunden.ipynb"), str(out), cwd=str(NOTEBOOK_DIR),
+                        kernel_name="kundenwert", progress_bar=False)
+    cfg = ReportConfig()
+    key = ec.compute(load_dataset(SAMPLE_DATA, cfg), cfg, {}).key
+    text = out.read_text("utf-8")
+    assert f"brachte im folgenden Jahr {fmt.pct(key.nrr)} des Vorjahresumsatzes" in text
+    assert f"{fmt.eur(key.whatif_extra_margin)} zusätzlichen Deckungsbeitrag" in text
+    assert f"kostet das rund {fmt.eur(key.replacement_cost)}" in text
+    assert "Traceback" not in text

@@ -1,14 +1,15 @@
-"""Action plan: segment × action matrix, priorities and budget allocation.
+"""Action plan: segment × action matrix, priorities, budget allocation, cross-selling, target lists.
 
-Per customer (:func:`customer_table`):
+:func:`compute` is the chapter's one entry point (``depends = ("rfm", "clv", "churn")``). It adds
+nothing new about buying behaviour; it joins the upstream results per customer
+(:func:`customer_table`):
 
-- ``revenue_12m``: net revenue of purchase days in ``(observation_end − 365 d, observation_end]``, EUR.
-- ``value``: expected CLV (EUR contribution margin, from the CLV chapter); where the CLV
-  model was skipped, the contribution margin of the last 12 months (``revenue_12m × gross_margin``)
-  is used as a stand-in (``value_source = "margin_12m"``).
-- ``risk``: probability of losing the customer (0–1): ``churn_risk`` from the churn chapter; where that
-  is missing, ``1 − p_alive`` from the CLV chapter (``risk_source`` says which, ``"none"`` = unknown).
-- ``value_at_risk`` = ``risk × value`` (EUR; 0 where one of them is unknown).
+- ``segment`` (RFM segment id, :data:`NO_SEGMENT` without an RFM result), ``r_score``/``f_score``/
+  ``m_score`` from the RFM chapter; ``clv``, ``p_alive`` from the CLV chapter;
+- ``churn_risk``, ``risk``, ``risk_source``, ``value``, ``value_source``, ``value_at_risk`` from the
+  churn chapter **as they are** (the one definition is :mod:`helpers.analysis.value`); so the value
+  at risk per segment sums to the churn chapter's ``key.value_at_risk``;
+- ``revenue_12m``: :func:`helpers.analysis.value.revenue_last_12m` (EUR, all lines, returns netted);
 - ``reachable``: last purchase less than ``reach_days`` days (default 730) before the observation end
   (the contact data is probably still valid).
 
@@ -16,28 +17,45 @@ Priority of a segment (:func:`segment_matrix`): segments are ranked by
 ``value_at_risk × reachable share`` (or ``value × reachable share`` when no risk is known, or
 ``customers × reachable share`` when not even a value is known).
 The segments that together make up the first 50 % of the total of that score get priority
-``"hoch"``, up to 80 % ``"mittel"``, the rest (and segments with score 0) ``"niedrig"``.
+``"high"``, up to 80 % ``"medium"``, the rest (and segments with score 0) ``"low"``
+(German labels: :func:`helpers.labels.priority`).
 
 Budget (:func:`allocate_budget`): the expected extra contribution of contacting a customer is
 ``uplift(segment) × value`` (EUR). Every contact costs the same, so the best return per euro is
 reached greedily by contacting the customers with the highest expected extra contribution first –
 only those whose expected extra contribution exceeds the contact cost – until the budget is spent.
+
+Target lists (:func:`plan_lists`): segments with priority ``high``/``medium`` or at least one
+budgeted contact get a list; :func:`helpers.export.write_action_lists` writes exactly this plan.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
-NO_SEGMENT = "Ohne Segment"
-"""Segment name used when no RFM result is available."""
+from ..export import WORKBOOK_NAME, segment_list_names
+from ..results import ChapterResult
+from . import crosssell as cs
+from .value import revenue_last_12m
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import ReportConfig
+    from ..dataset import Dataset
+
+NO_SEGMENT = "no_segment"
+"""Segment id used when no RFM result is available."""
+
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+"""Priority ids (German labels in :data:`helpers.labels.PRIORITIES`)."""
 
 PRIORITY_HIGH_SHARE = 0.5
-"""Cumulative share of the priority score covered by priority "hoch"."""
+"""Cumulative share of the priority score covered by priority ``high``."""
 PRIORITY_MEDIUM_SHARE = 0.8
-"""Cumulative share of the priority score covered by priorities "hoch" and "mittel"."""
+"""Cumulative share of the priority score covered by priorities ``high`` and ``medium``."""
 REACH_DAYS = 730
 """Default: a customer counts as reachable when the last purchase is less than this many days old."""
 
@@ -47,23 +65,147 @@ STATUS_BELOW_COST = "below_cost"
 STATUS_BUDGET = "budget_exhausted"
 STATUS_EMPTY = "no_value"
 
+_FROM_CHURN = ("churn_risk", "risk", "risk_source", "value", "value_source", "value_at_risk")
 
-def revenue_last_12m(purchases: pd.DataFrame, observation_end: pd.Timestamp) -> pd.Series:
-    """Net revenue (EUR) per customer of purchase days in ``(observation_end − 365 d, observation_end]``.
 
-    Customers without a purchase in that window are not in the result (treat as 0).
-    """
-    end = pd.Timestamp(observation_end)
-    d = purchases["order_date"]
-    window = purchases[(d > end - pd.Timedelta(days=365)) & (d <= end)]
-    return window.groupby("customer_id", observed=True)["revenue"].sum().astype(float)
+# ---------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class ActionsKeyFigures:
+    """The numbers of the action plan that the chapter prints and the management summary quotes."""
+
+    n_customers: int
+    """Customers in the plan (all customers of the dataset)."""
+    value_basis: str
+    """Customer value used: ``"clv"`` (CLV for at least one customer), ``"margin_12m"`` or ``"none"``."""
+    risk_basis: str
+    """Risk measure used: ``"churn"``, ``"p_alive"``, ``"churn+p_alive"`` or ``"none"``."""
+    value_at_risk: float | None
+    """Expected contribution margin at risk, EUR (= the churn chapter's ``key.value_at_risk``);
+    ``None`` when no risk measure is available."""
+    value_horizon_months: int | None
+    """Horizon of the customer value behind ``value_at_risk`` in months (the churn chapter's
+    ``key.value_horizon_months``: CLV horizon, or 12 for the 12-month margin); ``None`` if unknown."""
+    top_risk_segment: str | None
+    """Segment id with the largest value at risk (``None`` when nothing is at risk)."""
+    top_risk_value: float | None
+    """Value at risk of that segment, EUR."""
+    high_priority_segments: tuple[str, ...]
+    """Segment ids with priority ``high``, in priority order."""
+    budget: float
+    """Campaign budget, EUR (setting)."""
+    cost_per_contact: float
+    """Cost of one contact, EUR (setting)."""
+    contacts: int
+    """Customers to contact within the budget (count)."""
+    cost: float
+    """Cost of those contacts, EUR."""
+    unspent: float
+    """Budget left unspent, EUR."""
+    expected_gain: float
+    """Expected extra contribution margin of the contacts, EUR."""
+    net_gain: float
+    """``expected_gain − cost``, EUR."""
+    roi: float | None
+    """``net_gain / cost`` (ratio, 1.0 = 100 %); ``None`` without contacts."""
+    budget_segments: tuple[str, ...]
+    """Segment ids with at least one budgeted contact, most contacts first."""
+    lists_planned: int
+    """Target lists (segments) the report writes."""
+    list_customers: int
+    """Customers on those lists (count)."""
+    crosssell: bool
+    """Whether the cross-selling rules could be computed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionsResult(ChapterResult):
+    """Result of the chapter "Maßnahmenplan" (ids only; German via :mod:`helpers.labels`)."""
+
+    customers: pd.DataFrame
+    """One row per customer (index ``customer_id``): the columns of :func:`customer_table` plus
+    ``uplift`` (0–1), ``expected_gain`` (EUR), ``eligible``, ``contact`` (bool) from
+    :func:`allocate_budget` and ``next_categories`` (str, NaN when cross-selling was skipped)."""
+    matrix: pd.DataFrame
+    """:func:`segment_matrix` (one row per segment id, priority order)."""
+    allocation: pd.DataFrame
+    """Per-segment budget allocation (see :func:`allocate_budget`)."""
+    uplift: Mapping[str, float]
+    """Effective uplift per segment id (0–1; defaults updated by ``cfg.actions.segment_uplift``)."""
+    segment_actions: Mapping[str, str]
+    """Recommended action per segment id, passed through from the RFM result (German text of
+    ``cfg.rfm.segment_actions`` / ``labels.SEGMENTS``; empty without RFM)."""
+    crosssell: cs.CrossSell
+    """Category pairs and suggestion counts (``crosssell.skip`` says why not)."""
+    lists: pd.DataFrame
+    """The target-list plan, one row per list: ``segment`` (id), ``customers`` (count),
+    ``truncated`` (bool: the Excel sheet holds only ``cfg.actions.max_list_rows``), ``sheet``,
+    ``csv`` (names from :func:`helpers.export.segment_list_names`)."""
+    lists_workbook: str
+    """File name of the workbook with one sheet per list."""
+    has_value: bool
+    """A customer value in EUR is known for at least one customer."""
+    has_risk: bool
+    """A risk measure is known for at least one customer."""
+    key: ActionsKeyFigures
+
+
+def compute(ds: "Dataset", cfg: "ReportConfig", upstream: Mapping[str, ChapterResult]) -> ActionsResult:
+    """The action plan from the RFM, CLV and churn results (pure; never changes its inputs)."""
+    churn = upstream["churn"]
+    rev12 = revenue_last_12m(ds.transactions, ds.observation_end) if ds.has_revenue else None
+    table = customer_table(
+        ds.customers, rev12,
+        rfm=_customers(upstream["rfm"]), clv=_customers(upstream["clv"]), churn=_customers(churn),
+        reach_days=cfg.actions.reach_days,
+    )
+    matrix = segment_matrix(table)
+    uplift = effective_uplift(cfg.actions.segment_uplift)
+    per_customer, per_segment = allocate_budget(table, cfg.actions.budget, cfg.actions.cost_per_contact,
+                                                uplift, cfg.actions.default_uplift)
+    totals = allocation_totals(per_segment, cfg.actions.budget)
+    cross, nxt = cs.analyze(ds.transactions)
+
+    customers = table.join(per_customer[["uplift", "expected_gain", "eligible", "contact"]])
+    customers["next_categories"] = (nxt["next_categories"].reindex(customers.index).fillna("")
+                                    if nxt is not None else np.nan)
+    lists = plan_lists(customers, actionable_segments(matrix, per_segment), cfg.actions.max_list_rows)
+
+    has_risk = bool(table["risk"].notna().any())
+    churn_key = getattr(churn, "key", None)
+    var = getattr(churn_key, "value_at_risk", None)  # the one total, not recomputed
+    key = key_figures(matrix, per_segment, totals, table, cfg.actions.cost_per_contact,
+                      value_at_risk=None if var is None or np.isnan(var) else float(var),
+                      value_horizon_months=getattr(churn_key, "value_horizon_months", None),
+                      lists=lists, crosssell=cross.ok)
+    rfm_actions = getattr(upstream["rfm"], "actions", None) or {}
+    return ActionsResult(
+        customers=customers,
+        matrix=matrix,
+        allocation=per_segment,
+        uplift=uplift,
+        segment_actions={str(k): str(v) for k, v in dict(rfm_actions).items()},
+        crosssell=cross,
+        lists=lists,
+        lists_workbook=WORKBOOK_NAME,
+        has_value=bool(table["value"].notna().any()),
+        has_risk=has_risk,
+        key=key,
+    )
+
+
+def _customers(result: ChapterResult | None) -> pd.DataFrame | None:
+    """The per-customer frame of an upstream result, or ``None``."""
+    return getattr(result, "customers", None)
+
+
+# ---------------------------------------------------------------- per customer
 
 
 def customer_table(
     customers: pd.DataFrame,
-    purchases: pd.DataFrame,
-    observation_end: pd.Timestamp,
-    gross_margin: float,
+    revenue_12m: pd.Series | None = None,
     rfm: pd.DataFrame | None = None,
     clv: pd.DataFrame | None = None,
     churn: pd.DataFrame | None = None,
@@ -71,77 +213,65 @@ def customer_table(
 ) -> pd.DataFrame:
     """One row per customer with everything the action plan and the target lists need.
 
-    ``customers`` is ``ds.customers``; ``rfm``/``clv``/``churn`` are the shared chapter results
-    (indexed by ``customer_id``) or ``None``. Columns: ``segment``, ``action`` (RFM action or
-    empty), ``r_score``/``f_score``/``m_score`` (NaN without RFM), ``last_purchase``,
-    ``n_purchases`` (purchase days), ``revenue``
-    (net EUR, all time), ``revenue_12m``, ``clv``, ``p_alive``, ``churn_risk``, ``value``,
-    ``value_source``, ``risk``, ``risk_source``, ``value_at_risk``, ``reachable`` (bool).
+    ``customers`` is ``ds.customers``; ``revenue_12m`` is
+    :func:`helpers.analysis.value.revenue_last_12m` (``None`` without revenue data);
+    ``rfm``/``clv``/``churn`` are the upstream results' ``customers`` frames (index
+    ``customer_id``) or ``None``. Columns: ``segment`` (id), ``r_score``/``f_score``/``m_score``
+    (NaN without RFM), ``last_purchase``, ``n_purchases`` (purchase days), ``revenue`` (net EUR,
+    all time), ``revenue_12m``, ``clv``, ``p_alive``, ``churn_risk``, ``value``, ``value_source``,
+    ``risk``, ``risk_source``, ``value_at_risk`` (the last six taken unchanged from ``churn``),
+    ``reachable`` (bool). The inputs are not changed.
     """
     idx = customers.index
     out = pd.DataFrame(index=idx)
-    if rfm is not None and "segment" in rfm.columns:
-        r = rfm.reindex(idx)
-        out["segment"] = r["segment"].astype(object).fillna(NO_SEGMENT).astype(str)
-        out["action"] = (r["action"].astype(object).fillna("").astype(str)
-                         if "action" in r.columns else "")
-        for col in ("r_score", "f_score", "m_score"):
-            out[col] = r[col].astype(float) if col in r.columns else np.nan
-    else:
-        out["segment"] = NO_SEGMENT
-        out["action"] = ""
-        for col in ("r_score", "f_score", "m_score"):
-            out[col] = np.nan
+    r = rfm.reindex(idx) if rfm is not None and "segment" in rfm.columns else pd.DataFrame(index=idx)
+    out["segment"] = (r["segment"].astype(object).fillna(NO_SEGMENT).astype(str)
+                      if "segment" in r.columns else NO_SEGMENT)
+    for col in ("r_score", "f_score", "m_score"):
+        out[col] = r[col].astype(float) if col in r.columns else np.nan
     out["last_purchase"] = customers["last_purchase"]
     out["n_purchases"] = customers["n_purchases"].astype(int)
-    has_revenue = "revenue" in customers.columns and "revenue" in purchases.columns
-    out["revenue"] = customers["revenue"].astype(float) if has_revenue else np.nan
-    if has_revenue:
-        out["revenue_12m"] = revenue_last_12m(purchases, observation_end).reindex(idx).fillna(0.0)
-    else:
-        out["revenue_12m"] = np.nan
+    out["revenue"] = customers["revenue"].astype(float) if "revenue" in customers.columns else np.nan
+    out["revenue_12m"] = (revenue_12m.reindex(idx).fillna(0.0).astype(float)
+                          if revenue_12m is not None else np.nan)
 
     c = clv.reindex(idx) if clv is not None else pd.DataFrame(index=idx)
     out["clv"] = c["clv"].astype(float) if "clv" in c.columns else np.nan
     out["p_alive"] = c["p_alive"].astype(float) if "p_alive" in c.columns else np.nan
     ch = churn.reindex(idx) if churn is not None else pd.DataFrame(index=idx)
-    out["churn_risk"] = ch["churn_risk"].astype(float) if "churn_risk" in ch.columns else np.nan
-
-    margin_12m = out["revenue_12m"] * gross_margin
-    has_clv = out["clv"].notna()
-    out["value"] = out["clv"].where(has_clv, margin_12m)
-    out["value_source"] = np.where(has_clv, "clv", np.where(margin_12m.notna(), "margin_12m", "none"))
-
-    from_churn = out["churn_risk"].notna()
-    from_alive = ~from_churn & out["p_alive"].notna()
-    out["risk"] = out["churn_risk"].where(from_churn, 1.0 - out["p_alive"])
-    out["risk_source"] = np.select([from_churn, from_alive], ["churn", "p_alive"], "none")
-    out["value_at_risk"] = (out["risk"] * out["value"]).fillna(0.0)
+    for col in _FROM_CHURN:
+        if col in ch.columns:
+            out[col] = ch[col].fillna("none") if col.endswith("_source") else ch[col].astype(float)
+        else:
+            out[col] = "none" if col.endswith("_source") else np.nan
     out["reachable"] = (customers["recency_days"] < reach_days).to_numpy()
     return out
 
 
+# ---------------------------------------------------------------- segments and priority
+
+
 def _priority(score: pd.Series) -> pd.Series:
-    """``hoch``/``mittel``/``niedrig`` from the cumulative share of ``score`` (see module docstring)."""
+    """``high``/``medium``/``low`` from the cumulative share of ``score`` (see module docstring)."""
     total = score.sum()
     if not total > 0:
-        return pd.Series("niedrig", index=score.index)
+        return pd.Series(LOW, index=score.index)
     ordered = score.sort_values(ascending=False, kind="stable")
     before = (ordered.cumsum() - ordered) / total  # share covered by better-ranked segments
     prio = np.select(
         [ordered <= 0, before < PRIORITY_HIGH_SHARE, before < PRIORITY_MEDIUM_SHARE],
-        ["niedrig", "hoch", "mittel"], "niedrig",
+        [LOW, HIGH, MEDIUM], LOW,
     )
     return pd.Series(prio, index=ordered.index).reindex(score.index)
 
 
-def segment_matrix(table: pd.DataFrame, actions: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Segment × action matrix (one row per segment, sorted by priority score, descending).
+def segment_matrix(table: pd.DataFrame) -> pd.DataFrame:
+    """Segment matrix (one row per segment id, sorted by priority score, descending).
 
-    Columns: ``segment``, ``customers``, ``revenue_12m`` (EUR), ``clv`` (sum of expected CLV, EUR;
-    NaN when no CLV), ``value`` (sum of ``value``), ``value_at_risk`` (EUR), ``mean_risk`` (0–1),
-    ``reachable_share`` (0–1), ``priority_score`` (EUR), ``priority``, ``action`` (German).
-    ``actions`` overrides the recommended action per segment.
+    Columns: ``segment`` (id), ``customers``, ``revenue_12m`` (EUR), ``clv`` (sum of expected CLV,
+    EUR; NaN when no CLV), ``value`` (sum of ``value``), ``value_at_risk`` (EUR, NaN when no risk is
+    known), ``mean_risk`` (0–1), ``reachable_share`` (0–1), ``priority_score`` (EUR),
+    ``priority`` (id). The recommended action per segment is ``ActionsResult.segment_actions``.
     """
     g = table.groupby("segment", observed=True, sort=True)
     has_risk = table["risk"].notna().any()
@@ -154,7 +284,6 @@ def segment_matrix(table: pd.DataFrame, actions: Mapping[str, str] | None = None
             "value_at_risk": g["value_at_risk"].sum() if has_risk else np.nan,
             "mean_risk": g["risk"].mean(),
             "reachable_share": g["reachable"].mean(),
-            "action": g["action"].agg(lambda s: s.mode().iloc[0] if s.ne("").any() else ""),
         }
     )
     if has_risk:
@@ -165,14 +294,14 @@ def segment_matrix(table: pd.DataFrame, actions: Mapping[str, str] | None = None
         base = m["customers"].astype(float)
     m["priority_score"] = (base.fillna(0.0).clip(lower=0) * m["reachable_share"]).astype(float)
     m["priority"] = _priority(m["priority_score"])
-    if actions:
-        override = m.index.to_series().map(dict(actions))
-        m["action"] = override.where(override.notna(), m["action"])
     m.index.name = "segment"
     m = m.reset_index().sort_values(["priority_score", "customers"], ascending=[False, False],
                                     kind="stable", ignore_index=True)
     return m[["segment", "customers", "revenue_12m", "clv", "value", "value_at_risk", "mean_risk",
-              "reachable_share", "priority_score", "priority", "action"]]
+              "reachable_share", "priority_score", "priority"]]
+
+
+# ---------------------------------------------------------------- budget
 
 
 def uplift_for(segments: pd.Series, uplift: Mapping[str, float], default: float) -> pd.Series:
@@ -187,7 +316,7 @@ def allocate_budget(
     uplift: Mapping[str, float],
     default_uplift: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Greedy budget allocation by expected return per euro.
+    """Greedy budget allocation by expected return per euro (``table`` is not changed).
 
     Per customer: ``expected_gain = uplift(segment) × value`` (EUR, 0 where value unknown);
     eligible when ``expected_gain > cost_per_contact``. Eligible customers are contacted in order
@@ -266,47 +395,75 @@ def allocation_totals(per_segment: pd.DataFrame, budget: float) -> dict[str, flo
     }
 
 
-def actionable_segments(matrix: pd.DataFrame, per_segment: pd.DataFrame) -> list[str]:
-    """Segments that get a target list: priority ``hoch``/``mittel`` or at least one budgeted contact.
-
-    Order as in ``matrix`` (priority score, descending).
-    """
-    budgeted = set(per_segment.loc[per_segment["contacts"] > 0, "segment"])
-    keep = matrix["priority"].isin(["hoch", "mittel"]) | matrix["segment"].isin(budgeted)
-    return [s for s in matrix.loc[keep, "segment"] if s != NO_SEGMENT or len(matrix) == 1]
-
-
 def effective_uplift(configured: Mapping[str, float]) -> dict[str, float]:
-    """Default uplift table of :class:`~helpers.config.ActionSettings` updated by ``configured``."""
+    """Default uplift table of :class:`~helpers.config.ActionSettings` updated by ``configured``
+    (both keyed by segment id)."""
     from ..config import ActionSettings
 
     return {**dict(ActionSettings().segment_uplift), **dict(configured)}
 
 
-def key_figures(matrix: pd.DataFrame, per_segment: pd.DataFrame, totals: Mapping[str, float],
-                table: pd.DataFrame, cost_per_contact: float) -> dict:
-    """JSON-able key figures of the action plan for the management summary.
+# ---------------------------------------------------------------- target lists
 
-    Money in EUR, shares 0–1. ``value_at_risk`` is ``None`` when no risk measure was available;
-    ``risk_basis`` is ``"churn"``, ``"p_alive"``, ``"churn+p_alive"`` or ``"none"``.
-    """
+
+def actionable_segments(matrix: pd.DataFrame, per_segment: pd.DataFrame) -> list[str]:
+    """Segment ids that get a target list: priority ``high``/``medium`` or at least one budgeted
+    contact. Order as in ``matrix`` (priority score, descending)."""
+    budgeted = set(per_segment.loc[per_segment["contacts"] > 0, "segment"])
+    keep = matrix["priority"].isin([HIGH, MEDIUM]) | matrix["segment"].isin(budgeted)
+    return [s for s in matrix.loc[keep, "segment"] if s != NO_SEGMENT or len(matrix) == 1]
+
+
+def plan_lists(customers: pd.DataFrame, segments: list[str], max_rows: int) -> pd.DataFrame:
+    """The target-list plan: ``segment``, ``customers`` (count), ``truncated`` (more than
+    ``max_rows`` customers: the Excel sheet is shortened, the CSV holds all), ``sheet``, ``csv``."""
+    counts = customers["segment"].value_counts()
+    plan = pd.DataFrame({"segment": pd.Series(segments, dtype=object)})
+    plan["customers"] = [int(counts.get(s, 0)) for s in segments]
+    plan["truncated"] = plan["customers"] > max_rows
+    names = segment_list_names(segments)
+    plan["sheet"] = names["sheet"].to_numpy(dtype=object)
+    plan["csv"] = names["csv"].to_numpy(dtype=object)
+    return plan
+
+
+# ---------------------------------------------------------------- key figures
+
+
+def key_figures(matrix: pd.DataFrame, per_segment: pd.DataFrame, totals: Mapping[str, float],
+                table: pd.DataFrame, cost_per_contact: float, *, value_at_risk: float | None,
+                lists: pd.DataFrame, crosssell: bool,
+                value_horizon_months: int | None = None) -> ActionsKeyFigures:
+    """Typed key figures of the plan; ``value_at_risk`` is the churn chapter's total (EUR)."""
     sources = set(table["risk_source"].unique()) - {"none"}
     risk_basis = "+".join(s for s in ("churn", "p_alive") if s in sources) or "none"
     has_risk = risk_basis != "none"
-    out: dict = {
-        "n_customers": int(len(table)),
-        "value_basis": "clv" if (table["value_source"] == "clv").any() else
-        ("margin_12m" if (table["value_source"] == "margin_12m").any() else "none"),
-        "risk_basis": risk_basis,
-        "value_at_risk": float(matrix["value_at_risk"].sum()) if has_risk else None,
-        "high_priority_segments": [str(s) for s in matrix.loc[matrix["priority"] == "hoch", "segment"]],
-        "cost_per_contact": float(cost_per_contact),
-        **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in totals.items()},
-        "budget_segments": [str(s) for s in per_segment.loc[per_segment["contacts"] > 0]
-                            .sort_values("contacts", ascending=False)["segment"]],
-    }
+    top_segment, top_value = None, None
     if has_risk and len(matrix) and matrix["value_at_risk"].max() > 0:
-        top = matrix.sort_values("value_at_risk", ascending=False).iloc[0]
-        out["top_risk_segment"] = str(top["segment"])
-        out["top_risk_value"] = float(top["value_at_risk"])
-    return out
+        top = matrix.sort_values("value_at_risk", ascending=False, kind="stable").iloc[0]
+        top_segment, top_value = str(top["segment"]), float(top["value_at_risk"])
+    roi = totals["roi"]
+    return ActionsKeyFigures(
+        n_customers=int(len(table)),
+        value_basis="clv" if (table["value_source"] == "clv").any() else
+        ("margin_12m" if (table["value_source"] == "margin_12m").any() else "none"),
+        risk_basis=risk_basis,
+        value_at_risk=value_at_risk if has_risk else None,
+        value_horizon_months=value_horizon_months,
+        top_risk_segment=top_segment,
+        top_risk_value=top_value,
+        high_priority_segments=tuple(str(s) for s in matrix.loc[matrix["priority"] == HIGH, "segment"]),
+        budget=float(totals["budget"]),
+        cost_per_contact=float(cost_per_contact),
+        contacts=int(totals["contacts"]),
+        cost=float(totals["cost"]),
+        unspent=float(totals["unspent"]),
+        expected_gain=float(totals["expected_gain"]),
+        net_gain=float(totals["net_gain"]),
+        roi=None if np.isnan(roi) else float(roi),
+        budget_segments=tuple(str(s) for s in per_segment.loc[per_segment["contacts"] > 0]
+                              .sort_values("contacts", ascending=False, kind="stable")["segment"]),
+        lists_planned=int(len(lists)),
+        list_customers=int(lists["customers"].sum()),
+        crosssell=bool(crosssell),
+    )

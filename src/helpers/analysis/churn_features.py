@@ -217,15 +217,3 @@ def active_at(features: pd.DataFrame, active_days: int | None) -> pd.DataFrame:
         return features
     return features[features["recency_days"] < active_days]
 
-
-def margin_last_12_months(transactions: pd.DataFrame, end, gross_margin: float) -> pd.Series:
-    """Contribution margin (EUR) per customer over the 365 days ``(end - 365, end]``: net revenue x margin.
-
-    Negative totals (returns exceed purchases) are clipped to 0. Requires a revenue column.
-    """
-    end = pd.Timestamp(end).normalize()
-    d = transactions["order_date"]
-    tx = transactions.loc[(d > end - pd.Timedelta(days=365)) & (d <= end)]
-    rev = tx.groupby("customer_id", observed=True)["revenue"].sum()
-    return (rev.clip(lower=0) * gross_margin).rename("value")
-

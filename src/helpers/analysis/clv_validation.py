@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 VERDICT_THRESHOLDS = (0.10, 0.25)
-"""Absolute percentage error of the holdout total: <= 10 % "gut", <= 25 % "brauchbar", else "schwach"."""
+"""Absolute percentage error of the holdout total: <= 10 % ``good``, <= 25 % ``usable``, else ``weak``."""
 MAX_GROUP = 6
 """Calibration-frequency groups 0..6 and "7+"."""
 INDEPENDENCE_LIMIT = 0.3
@@ -71,15 +71,16 @@ def holdout_metrics(hf: pd.DataFrame) -> dict[str, float]:
 
 
 def verdict(pct_error: float) -> str:
-    """``"gut"``, ``"brauchbar"``, ``"schwach"`` from the holdout total error; ``"unbekannt"`` if NaN."""
+    """Verdict id from the holdout total error: ``"good"``, ``"usable"``, ``"weak"``; ``"unknown"``
+    if NaN (German labels: ``helpers.labels.verdict``)."""
     if not np.isfinite(pct_error):
-        return "unbekannt"
+        return "unknown"
     a = abs(pct_error)
     if a <= VERDICT_THRESHOLDS[0]:
-        return "gut"
+        return "good"
     if a <= VERDICT_THRESHOLDS[1]:
-        return "brauchbar"
-    return "schwach"
+        return "usable"
+    return "weak"
 
 
 def spend_frequency_correlation(summary: pd.DataFrame) -> tuple[float, int]:

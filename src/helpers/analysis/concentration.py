@@ -1,13 +1,15 @@
-"""Revenue concentration: top-customer shares, Lorenz curve and Gini coefficient.
+"""Concentration of a per-customer amount: top-customer shares, Lorenz curve and Gini coefficient.
 
-Input is one net revenue value per customer (EUR, e.g. ``ds.customers["revenue"]``).
-Customers with negative net revenue (more returns than purchases) are counted with 0 EUR,
-so shares stay between 0 and 1.
+The one definition of "share of the top x % of customers" in the report: the economics chapter
+applies it to net revenue per customer (``ds.customers["revenue"]``), the CLV chapter to the CLV.
+Negative amounts (e.g. more returns than purchases) count as 0 EUR, so shares stay between 0 and 1;
+missing values are ignored.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,13 +20,14 @@ def _clean(revenue: pd.Series) -> np.ndarray:
     return np.clip(values, 0.0, None)
 
 
-def top_share(revenue: pd.Series, share: float) -> float:
-    """Share of total revenue (0..1) earned by the top ``share`` of customers.
+def top_share(values: pd.Series, share: float = 0.10) -> float:
+    """Share of the total (0..1) held by the top ``share`` of customers (default: top 10 %).
 
-    The top group has ``ceil(share * n)`` customers (at least one), ranked by net
-    revenue. Returns NaN when there is no customer or no positive revenue.
+    ``values``: one amount per customer (EUR, e.g. net revenue or CLV). The top group has
+    ``ceil(share * n)`` customers (at least one), ranked by amount. Returns NaN when there is no
+    customer or no positive total.
     """
-    values = _clean(revenue)
+    values = _clean(values)
     total = values.sum()
     if len(values) == 0 or total <= 0:
         return float("nan")
@@ -64,9 +67,29 @@ def gini(revenue: pd.Series) -> float:
     return 1.0 - 2.0 * area
 
 
-def concentration_summary(revenue: pd.Series, shares: tuple[float, ...] = (0.1, 0.2)) -> dict[str, float]:
-    """``{"top_10": 0.47, "top_20": 0.63, "gini": 0.55, "n_customers": 4213}`` for the given shares."""
-    out: dict[str, float] = {f"top_{round(s * 100)}": top_share(revenue, s) for s in shares}
-    out["gini"] = gini(revenue)
-    out["n_customers"] = int(len(_clean(revenue)))
-    return out
+@dataclass(frozen=True)
+class ConcentrationSummary:
+    """Revenue concentration in numbers (``None`` where not computable, e.g. no positive revenue)."""
+
+    top_10: float | None
+    """Share of revenue (0..1) of the top 10 % of customers."""
+    top_20: float | None
+    """Share of revenue (0..1) of the top 20 % of customers."""
+    gini: float | None
+    """Gini coefficient (0..1)."""
+    n_customers: int
+    """Customers with a revenue value."""
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def concentration_summary(revenue: pd.Series) -> ConcentrationSummary:
+    """Top-10 %/top-20 % shares and Gini of ``revenue`` (one net revenue value per customer)."""
+    return ConcentrationSummary(
+        top_10=_none_if_nan(top_share(revenue, 0.1)),
+        top_20=_none_if_nan(top_share(revenue, 0.2)),
+        gini=_none_if_nan(gini(revenue)),
+        n_customers=int(len(_clean(revenue))),
+    )

@@ -18,11 +18,42 @@ only rules with lift > 1 and enough common buyers).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 MIN_PAIR_CUSTOMERS = 10
 """Default: a rule needs at least this many customers who bought both categories."""
+
+SKIP_NO_CATEGORY = "no_category"
+"""Skip reason: the data has no category column (or it is empty)."""
+SKIP_ONE_CATEGORY = "one_category"
+"""Skip reason: only one category, so there are no combinations."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrossSell:
+    """Cross-selling part of the action plan (see module docstring for the definitions)."""
+
+    skip: str | None = None
+    """``None`` = the rules were computed; else :data:`SKIP_NO_CATEGORY` or :data:`SKIP_ONE_CATEGORY`."""
+    n_categories: int = 0
+    """Distinct categories in the data (all lines)."""
+    categories: tuple[str, ...] = ()
+    """Categories with at least one purchase line, sorted (rows/columns of the lift grid)."""
+    pairs: pd.DataFrame | None = None
+    """:func:`category_pairs` of all customers (``None`` when skipped)."""
+    min_customers: int = MIN_PAIR_CUSTOMERS
+    """Common buyers a rule needs to be used for suggestions."""
+    n_customers: int = 0
+    """Customers with at least one categorised purchase line (count)."""
+    n_with_suggestion: int = 0
+    """Of those, customers with at least one suggested next category (count)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.skip is None
 
 
 def customer_category_matrix(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -142,3 +173,29 @@ def category_overview(matrix: pd.DataFrame) -> pd.DataFrame:
         {"category": counts.index, "customers": counts.to_numpy(),
          "share": counts.to_numpy() / n if n else np.nan}
     ).sort_values("customers", ascending=False, ignore_index=True)
+
+
+def analyze(transactions: pd.DataFrame, k: int = 2,
+            min_customers: int = MIN_PAIR_CUSTOMERS) -> tuple[CrossSell, pd.DataFrame | None]:
+    """Pairs and next categories for a dataset's lines: ``(summary, next_categories or None)``.
+
+    Skipped (``summary.skip`` set, no frame) without a category column or with fewer than two
+    categories. The frame is :func:`next_categories` (customers with a categorised purchase line).
+    """
+    has_category = "category" in transactions.columns and bool(transactions["category"].notna().any())
+    n_categories = int(transactions["category"].nunique()) if has_category else 0
+    if n_categories < 2:
+        skip = SKIP_ONE_CATEGORY if has_category else SKIP_NO_CATEGORY
+        return CrossSell(skip=skip, n_categories=n_categories, min_customers=min_customers), None
+    matrix = customer_category_matrix(transactions)
+    pairs = category_pairs(matrix)
+    nxt = next_categories(matrix, pairs, k=k, min_customers=min_customers)
+    summary = CrossSell(
+        n_categories=n_categories,
+        categories=tuple(str(c) for c in matrix.columns),
+        pairs=pairs,
+        min_customers=min_customers,
+        n_customers=len(nxt),
+        n_with_suggestion=int((nxt["next_categories"] != "").sum()),
+    )
+    return summary, nxt

@@ -1,54 +1,119 @@
-"""Overview of a client's cleaned data for the chapter "Datengrundlage" (pure functions).
+"""Chapter "Datengrundlage": size, period and quality of the client's cleaned data (pure functions).
 
 Definitions as in :mod:`helpers.dataset`: a *line* is one kept row, a *purchase*
 is one customer-day with net revenue > 0, revenue is net EUR incl. returns.
+A *customer* is a customer with at least one purchase day (``ds.customers``); customer ids
+that only have returns are counted separately (``customers_in_file``).
+
+The 12-month figures use the one 12-month window of the report, ``(end − 365 d, end]``
+(:func:`helpers.analysis.value.revenue_last_12m`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import pandas as pd
 
 from ..dataset import Dataset
+from ..results import ChapterResult
+from .value import revenue_last_12m
 
 OPTIONAL = ("revenue", "order_id", "category", "channel", "quantity")
 
 
 @dataclass(frozen=True)
-class KeyFigures:
-    """Size of the data. Revenue in EUR (net, ``None`` without revenue column), dates as ISO strings."""
+class DataKeyFigures:
+    """Size of the data (the numbers chapter "Datengrundlage" prints and the summary quotes)."""
 
     source_name: str
+    """File name of the client export."""
     customers: int
+    """Customers with at least one purchase day (``len(ds.customers)``)."""
+    customers_in_file: int
+    """Distinct customer ids among the kept lines (incl. customers with returns only)."""
     lines: int
+    """Kept lines."""
     purchases: int
+    """Purchase days (customer-days with net revenue > 0)."""
     revenue: float | None
-    period_start: str
-    period_end: str
-    observation_end: str
+    """Net revenue of all kept lines, EUR (rounded to the cent); ``None`` without revenue column."""
+    period_start: dt.date
+    """First order date in the data."""
+    period_end: dt.date
+    """Last order date in the data."""
+    observation_end: dt.date
+    """End of the observation period (setting or last order date)."""
     months: int
     """Calendar months from the first order date to the observation end (incl. both)."""
+    active_customers_12m: int
+    """Customers with a purchase day in ``(observation_end − 365 d, observation_end]``."""
+    revenue_12m: float | None
+    """Net revenue of all lines in that window, EUR (rounded to the cent; sum of
+    :func:`~helpers.analysis.value.revenue_last_12m`); ``None`` without revenue column."""
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+
+@dataclass(frozen=True, kw_only=True)
+class DataResult(ChapterResult):
+    """Everything chapter "Datengrundlage" shows."""
+
+    key: DataKeyFigures
+    monthly: pd.DataFrame
+    """Per calendar month, see :func:`monthly_summary`."""
+    available: Mapping[str, bool] = field(default_factory=dict)
+    """Optional canonical column -> present with at least one value (see :func:`available_columns`)."""
+    ledger: Any = None
+    """Copy of the data ledger (``helpers.validation.Ledger``: rows read/kept, drops per reason id,
+    flags per id, listed outlier lines) or ``None`` for data not read from a file. German tables:
+    :mod:`helpers.narrative.data`."""
+    customers: pd.DataFrame | None = None
+    """The chapter adds no per-customer columns."""
 
 
-def key_figures(ds: Dataset) -> KeyFigures:
-    """Customers, lines, purchases, net revenue and period of ``ds``."""
+def compute(ds: Dataset, cfg: Any, upstream: Mapping[str, ChapterResult]) -> DataResult:
+    """Key figures, monthly summary, available columns and ledger of ``ds``."""
+    return DataResult(
+        key=key_figures(ds),
+        monthly=monthly_summary(ds),
+        available=available_columns(ds),
+        ledger=copy.deepcopy(ds.ledger),
+    )
+
+
+def purchases_last_12m(purchases: pd.DataFrame, observation_end: pd.Timestamp) -> pd.DataFrame:
+    """Purchase days in ``(end − 365 d, end]``, the report's 12-month window."""
+    end = pd.Timestamp(observation_end)
+    d = purchases["order_date"]
+    return purchases[(d > end - pd.Timedelta(days=365)) & (d <= end)]
+
+
+def active_customers_last_12m(purchases: pd.DataFrame, observation_end: pd.Timestamp) -> pd.Index:
+    """Ids of customers with a purchase day in ``(end − 365 d, end]`` (the report's 12-month window)."""
+    return pd.Index(purchases_last_12m(purchases, observation_end)["customer_id"].unique())
+
+
+def key_figures(ds: Dataset) -> DataKeyFigures:
+    """Customers, lines, purchases, net revenue, period and 12-month figures of ``ds``."""
     tx = ds.transactions
     start, end = tx["order_date"].min(), tx["order_date"].max()
-    months = (ds.observation_end.year - start.year) * 12 + ds.observation_end.month - start.month + 1
-    return KeyFigures(
+    obs = ds.observation_end
+    months = (obs.year - start.year) * 12 + obs.month - start.month + 1
+    return DataKeyFigures(
         source_name=ds.source_name,
-        customers=int(tx["customer_id"].nunique()),
+        customers=int(len(ds.customers)),
+        customers_in_file=int(tx["customer_id"].nunique()),
         lines=int(len(tx)),
         purchases=int(len(ds.purchases)),
         revenue=round(float(tx["revenue"].sum()), 2) if ds.has_revenue else None,
-        period_start=start.date().isoformat(),
-        period_end=end.date().isoformat(),
-        observation_end=ds.observation_end.date().isoformat(),
+        period_start=start.date(),
+        period_end=end.date(),
+        observation_end=obs.date(),
         months=int(months),
+        active_customers_12m=int(len(active_customers_last_12m(ds.purchases, obs))),
+        revenue_12m=round(float(revenue_last_12m(tx, obs).sum()), 2) if ds.has_revenue else None,
     )
 
 

@@ -1,7 +1,8 @@
-"""German text and tables for the chapter "Maßnahmenplan" (from :mod:`helpers.analysis.actions`
-and :mod:`helpers.analysis.crosssell`).
+"""German text and tables for the chapter "Maßnahmenplan" (from an
+:class:`~helpers.analysis.actions.ActionsResult`).
 
-Every sentence is chosen from the numbers so that it is true for any client.
+Every sentence is chosen from the numbers so that it is true for any client. Segment and priority
+ids are translated with :mod:`helpers.labels` here.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Mapping
 
 import pandas as pd
 
-from .. import fmt
+from .. import fmt, labels
 from ..analysis import actions as act
+from ..analysis import crosssell as cs
+from ..export import LISTS_FOLDER
 from ..report.display import md_escape
 
 STATUS_LABELS = {
@@ -42,8 +45,17 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " und " + items[-1]
 
 
-def _quote(segment: str) -> str:
-    return f"„{md_escape(segment)}“"
+def _quote(name: str) -> str:
+    return f"„{md_escape(name)}“"
+
+
+def _seg(seg_id: str) -> str:
+    """Quoted German name of a segment id."""
+    return _quote(labels.segment(seg_id))
+
+
+def _prio(prio_id: str) -> str:
+    return f"„{labels.priority(prio_id)}“"
 
 
 def bases_text(table: pd.DataFrame) -> str:
@@ -113,8 +125,8 @@ def priority_rule_text(has_risk: bool, reach_days: int = act.REACH_DAYS, has_val
         f"erreichbaren Kundinnen und Kunden (letzter Kauf höchstens {fmt.integer(reach_days - 1)} Tage "
         "vor dem Beobachtungsende, die Kontaktdaten sind also wahrscheinlich noch aktuell). Die Segmente "
         f"mit der höchsten Kennzahl, die zusammen die ersten {fmt.pct(act.PRIORITY_HIGH_SHARE)} der Summe "
-        f"ausmachen, haben Priorität „hoch“, die folgenden bis {fmt.pct(act.PRIORITY_MEDIUM_SHARE)} "
-        "„mittel“, alle übrigen „niedrig“."
+        f"ausmachen, haben Priorität {_prio(act.HIGH)}, die folgenden bis {fmt.pct(act.PRIORITY_MEDIUM_SHARE)} "
+        f"{_prio(act.MEDIUM)}, alle übrigen {_prio(act.LOW)}."
     )
 
 
@@ -122,7 +134,7 @@ def matrix_table(matrix: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """German segment table (customers, revenue, CLV, value at risk, reach, priority) and ``formats``."""
     has_clv = matrix["clv"].notna().any()
     has_risk = matrix["value_at_risk"].notna().any()
-    out = pd.DataFrame({"Segment": matrix["segment"], "Kunden": matrix["customers"]})
+    out = pd.DataFrame({"Segment": matrix["segment"].map(labels.segment), "Kunden": matrix["customers"]})
     if matrix["revenue_12m"].notna().any():
         out["Umsatz 12 Monate"] = matrix["revenue_12m"]
     if has_clv:
@@ -132,7 +144,7 @@ def matrix_table(matrix: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     if has_risk:
         out["Gefährdeter DB"] = matrix["value_at_risk"]
     out["Erreichbar"] = matrix["reachable_share"]
-    out["Priorität"] = matrix["priority"]
+    out["Priorität"] = matrix["priority"].map(labels.priority)
     formats = {c: fmt.eur for c in ("Umsatz 12 Monate", "CLV", "DB 12 Monate", "Gefährdeter DB")}
     formats.update({"Kunden": fmt.integer, "Erreichbar": fmt.pct})
     return out, formats
@@ -142,40 +154,43 @@ MATRIX_NOTE = ("CLV = erwarteter Kundenwert (Summe, Deckungsbeitrag); DB = Decku
                "Erreichbar = Anteil mit einem Kauf innerhalb der Erreichbarkeitsfrist.")
 
 
-def action_table(matrix: pd.DataFrame) -> pd.DataFrame:
+def action_table(matrix: pd.DataFrame, segment_actions: Mapping[str, str]) -> pd.DataFrame:
     """German table segment, priority and recommended action (in priority order)."""
+    action = matrix["segment"].map(dict(segment_actions)).fillna("")
     return pd.DataFrame(
         {
-            "Segment": matrix["segment"],
-            "Priorität": matrix["priority"],
-            "Empfohlene Maßnahme": matrix["action"].where(matrix["action"] != "", fmt.MISSING),
+            "Segment": matrix["segment"].map(labels.segment),
+            "Priorität": matrix["priority"].map(labels.priority),
+            "Empfohlene Maßnahme": action.where(action != "", fmt.MISSING),
         }
     )
 
 
-def matrix_summary(matrix: pd.DataFrame) -> str:
-    """Where the value at risk sits and which segments have priority "hoch"."""
+def matrix_summary(res: "act.ActionsResult") -> str:
+    """Where the value at risk sits (total = the churn chapter's) and which segments have priority ``high``."""
+    matrix, key = res.matrix, res.key
     sents = []
-    has_risk = matrix["value_at_risk"].notna().any()
-    high = matrix[matrix["priority"] == "hoch"]
-    if has_risk:
-        total = float(matrix["value_at_risk"].sum())
+    high = matrix[matrix["priority"] == act.HIGH]
+    if key.value_at_risk is not None:
+        total = key.value_at_risk
         if total > 0:
-            top = matrix.sort_values("value_at_risk", ascending=False).iloc[0]
+            top = matrix.sort_values("value_at_risk", ascending=False, kind="stable").iloc[0]
             share = float(top["value_at_risk"]) / total
+            horizon = (f" (Kundenwert über {fmt.integer(key.value_horizon_months)} Monate)"
+                       if key.value_horizon_months else "")
             sents.append(
-                f"Insgesamt sind {fmt.eur(total)} erwarteter Deckungsbeitrag gefährdet. Den größten Anteil "
-                f"trägt das Segment {_quote(top['segment'])} mit {fmt.eur(top['value_at_risk'])} "
-                f"({fmt.pct(share)})."
+                f"Insgesamt sind {fmt.eur(total)} erwarteter Deckungsbeitrag{horizon} gefährdet, dieselbe "
+                f"Zahl wie in @sec-churn. Den größten Anteil trägt das Segment {_seg(top['segment'])} mit "
+                f"{fmt.eur(top['value_at_risk'])} ({fmt.pct(share)})."
             )
         else:
             sents.append("Nach den vorliegenden Prognosen ist kein nennenswerter Deckungsbeitrag gefährdet.")
     if len(high):
-        names = _join([_quote(s) for s in high["segment"]])
+        names = _join([_seg(s) for s in high["segment"]])
         word = "hat das Segment" if len(high) == 1 else "haben die Segmente"
-        sents.append(f"Priorität „hoch“ {word} {names}.")
+        sents.append(f"Priorität {_prio(act.HIGH)} {word} {names}.")
     else:
-        sents.append("Kein Segment erreicht Priorität „hoch“, weil keine Kennzahl größer als 0 ist.")
+        sents.append(f"Kein Segment erreicht Priorität {_prio(act.HIGH)}, weil keine Kennzahl größer als 0 ist.")
     return " ".join(sents)
 
 
@@ -199,7 +214,7 @@ def allocation_table(per_segment: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """German budget table (contacts, cost, expected extra contribution, ROI, decision)."""
     out = pd.DataFrame(
         {
-            "Segment": per_segment["segment"],
+            "Segment": per_segment["segment"].map(labels.segment),
             "Wirkung": per_segment["uplift"],
             "Kunden": per_segment["customers"],
             "Kontakte": per_segment["contacts"],
@@ -216,7 +231,10 @@ def allocation_table(per_segment: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 
 def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per_contact: float,
                 value_is_clv: bool) -> str:
-    """German summary of the budget allocation; adapts to spent/unspent budget and skipped segments."""
+    """German summary of the budget allocation; adapts to spent/unspent budget and skipped segments.
+
+    ``totals`` as :func:`helpers.analysis.actions.allocation_totals` (``roi`` NaN or ``None``
+    without contacts)."""
     value_word = "erwarteter Kundenwert (CLV)" if value_is_clv else "Deckungsbeitrag der letzten zwölf Monate"
     if totals["contacts"] == 0:
         if totals["budget"] < cost_per_contact:
@@ -227,7 +245,8 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
             "Annahmen nicht lohnen; das Budget sollte nicht ausgegeben werden (Streuverluste vermeiden)."
         )
     spent_all = totals["unspent"] < cost_per_contact or cost_per_contact <= 0
-    roi = f" (ROI {fmt.pct(totals['roi'])})." if not math.isnan(totals["roi"]) else "."
+    roi_value = totals["roi"]
+    roi = f" (ROI {fmt.pct(roi_value)})." if roi_value is not None and not math.isnan(roi_value) else "."
     sents = [
         "Kontaktiert wird zuerst, wer den höchsten erwarteten Zusatz-Deckungsbeitrag bringt "
         f"(Wirkung des Segments × {value_word}), und nur, wenn dieser die Kontaktkosten von "
@@ -254,7 +273,7 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
         names = per_segment.loc[per_segment["status"] == status, "segment"].tolist()
         if not names:
             return None
-        return ("das Segment " if len(names) == 1 else "die Segmente ") + _join([_quote(n) for n in names])
+        return ("das Segment " if len(names) == 1 else "die Segmente ") + _join([_seg(n) for n in names])
 
     if skipped := segments(act.STATUS_BELOW_COST):
         sents.append(
@@ -269,6 +288,20 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
     return " ".join(sents)
 
 
+NO_VALUE_BUDGET = ("Ohne Umsatzdaten und ohne Kundenwertprognose lässt sich kein Ertrag einer Kampagne "
+                   "berechnen; die Budgetverteilung entfällt.")
+
+
+def budget_summary(res: "act.ActionsResult") -> str:
+    """:func:`budget_text` of the plan's allocation (or why there is none)."""
+    if not res.has_value:
+        return NO_VALUE_BUDGET
+    k = res.key
+    totals = {"budget": k.budget, "contacts": k.contacts, "cost": k.cost, "unspent": k.unspent,
+              "expected_gain": k.expected_gain, "net_gain": k.net_gain, "roi": k.roi}
+    return budget_text(res.allocation, totals, k.cost_per_contact, value_is_clv=k.value_basis == "clv")
+
+
 ASSUMPTION_NOTE = (
     "**Annahmen, keine Messwerte:** Die erwartete Wirkung je Segment (Anteil des Kundenwerts, der durch "
     "einen Kontakt zusätzlich gewonnen wird), das Budget und die Kosten je Kontakt sind Annahmen aus den "
@@ -279,9 +312,10 @@ ASSUMPTION_NOTE = (
 
 # --- cross-selling -------------------------------------------------------------------------------
 
-def crosssell_skip(has_category: bool, n_categories: int) -> str:
+def crosssell_skip(cross: cs.CrossSell) -> str:
     """Why cross-selling is skipped (no category column / only one category)."""
-    if not has_category:
+    n_categories = cross.n_categories
+    if cross.skip == cs.SKIP_NO_CATEGORY:
         return ("Die Daten enthalten keine Warengruppe. Empfehlungen für Zusatz- und Folgekäufe "
                 "(Cross-Selling) lassen sich deshalb nicht ableiten; dieser Abschnitt entfällt.")
     return (f"Die Daten enthalten nur {fmt.integer(n_categories)} Warengruppe. Ohne mehrere Warengruppen "
@@ -314,11 +348,12 @@ def pairs_table(pairs: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, dict]:
     return out, formats
 
 
-def crosssell_summary(pairs: pd.DataFrame, nxt: pd.DataFrame, min_customers: int) -> str:
+def crosssell_summary(cross: cs.CrossSell) -> str:
     """German sentences on the strongest combination and how many customers get a suggestion."""
+    pairs, min_customers = cross.pairs, cross.min_customers
     usable = pairs[(pairs["lift"] > 1) & (pairs["customers_both"] >= min_customers)]
-    n = len(nxt)
-    with_rec = int((nxt["next_categories"] != "").sum())
+    n = cross.n_customers
+    with_rec = cross.n_with_suggestion
     if usable.empty:
         return (
             "Keine Kombination von Warengruppen wird häufiger gemeinsam gekauft, als der Zufall erwarten "
@@ -347,39 +382,38 @@ CROSSSELL_HOWTO = (
 
 # --- target lists --------------------------------------------------------------------------------
 
-def export_text(written: pd.DataFrame | None, folder: str | None, pseudonymized: bool) -> str:
-    """Where the target lists were written (or why not) and what the IDs are."""
+def export_text(lists: pd.DataFrame, workbook: str, pseudonymized: bool,
+                folder: str = LISTS_FOLDER) -> str:
+    """Which target lists the report writes (the plan in ``ActionsResult.lists``) and what the IDs are."""
     ids = ("Die Kundennummern sind pseudonymisiert; die Zuordnung zu echten Nummern ist nur mit dem "
            "Schlüssel des Berichts möglich." if pseudonymized else
            "Die Listen enthalten die echten Kundennummern aus dem Export.")
-    if written is None:
-        return ("Im interaktiven Lauf werden keine Zielgruppenlisten gespeichert; der Bericht legt sie "
-                "im Ordner „zielgruppen“ neben der PDF-Datei ab. " + ids)
-    if written.empty:
-        return "Kein Segment erfüllt die Bedingungen für eine Zielgruppenliste; es wurden keine Listen geschrieben."
-    n_cust = int(written["customers"].sum())
-    n_seg = len(written)
+    if lists.empty:
+        return ("Kein Segment erfüllt die Bedingungen für eine Zielgruppenliste; der Bericht legt "
+                "keine Listen an.")
+    n_cust = int(lists["customers"].sum())
+    n_seg = len(lists)
     seg_word = "ein Segment" if n_seg == 1 else f"{fmt.integer(n_seg)} Segmente"
     text = (
-        f"Für {seg_word} mit zusammen {_people(n_cust)} liegen Zielgruppenlisten für das CRM bereit: "
-        f"eine Excel-Arbeitsmappe „{md_escape(written.attrs.get('workbook', 'zielgruppen.xlsx'))}“ mit "
-        "einem Tabellenblatt je Segment und dieselben Daten als CSV-Dateien (Semikolon, Dezimalkomma, "
-        f"UTF-8) im Ordner „{md_escape(folder or 'zielgruppen')}“. Gelistet werden die Segmente mit "
-        "Priorität „hoch“ oder „mittel“ und alle Segmente mit Budget. " + ids
+        f"Für {seg_word} mit zusammen {_people(n_cust)} gibt es Zielgruppenlisten für das CRM. Der "
+        f"Bericht legt diese Listen im Ordner „{md_escape(folder)}“ neben der PDF-Datei ab: eine "
+        f"Excel-Arbeitsmappe „{md_escape(workbook)}“ mit einem Tabellenblatt je Segment und dieselben "
+        "Daten als CSV-Dateien (Semikolon, Dezimalkomma, UTF-8). Gelistet werden die Segmente mit "
+        f"Priorität {_prio(act.HIGH)} oder {_prio(act.MEDIUM)} und alle Segmente mit Budget. " + ids
     )
-    if written["truncated"].any():
+    if lists["truncated"].any():
         text += (" Sehr große Segmente sind in der Excel-Datei gekürzt (nach Kundenwert sortiert); "
                  "die CSV-Dateien enthalten alle Kundinnen und Kunden.")
     return text
 
 
-def lists_table(written: pd.DataFrame) -> pd.DataFrame:
-    """German overview of the written lists (segment, sheet, customers, CSV file)."""
+def lists_table(lists: pd.DataFrame) -> pd.DataFrame:
+    """German overview of the target lists (segment, sheet, customers, CSV file)."""
     return pd.DataFrame(
         {
-            "Segment": written["segment"],
-            "Tabellenblatt": written["sheet"],
-            "Kunden": written["customers"].astype(int),
-            "CSV-Datei": written["csv"],
+            "Segment": lists["segment"].map(labels.segment),
+            "Tabellenblatt": lists["sheet"],
+            "Kunden": lists["customers"].astype(int),
+            "CSV-Datei": lists["csv"],
         }
     )

@@ -6,53 +6,8 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from .. import fmt
-
-# key of ReportConfig.as_settings() -> (German label, formatter kind)
-SETTING_LABELS: dict[str, tuple[str, str]] = {
-    "client_name": ("Auftraggeber", "text"),
-    "consultant": ("Erstellt von", "text"),
-    "logo_path": ("Logo-Datei", "logo"),
-    "observation_end": ("Beobachtungsende (Stichtag)", "date"),
-    "currency": ("Währung", "text"),
-    "gross_margin": ("Deckungsbeitragsmarge (Anteil am Nettoumsatz)", "pct"),
-    "pseudonymize": ("Kundennummern pseudonymisiert", "bool"),
-    "min_customers": ("Mindestzahl Kundinnen und Kunden", "int"),
-    "data.column_map": ("Spaltenzuordnung", "map"),
-    "data.sheet": ("Excel-Tabellenblatt", "auto"),
-    "data.separator": ("CSV-Trennzeichen", "auto"),
-    "data.encoding": ("Zeichenkodierung", "auto"),
-    "data.decimal": ("Dezimalzeichen", "auto"),
-    "data.date_format": ("Datumsformat", "auto"),
-    "data.returns": ("Umgang mit Retouren", "returns"),
-    "data.outlier_factor": ("Ausreißer-Schwelle (Vielfaches des Interquartilsabstands)", "number1"),
-    "economics.cohort_period": ("Kohorten nach", "period"),
-    "economics.cost_per_new_customer": ("Kosten je Neukunde (Annahme)", "eur"),
-    "economics.cost_per_retained_customer": ("Kosten, um eine Bestandskundin oder einen Bestandskunden ein Jahr zu halten (Annahme)", "eur"),
-    "economics.retention_uplift_pp": ("Was-wäre-wenn: Verbesserung der Wiederkaufquote", "pp"),
-    "economics.whatif_years": ("Was-wäre-wenn: Zeitraum in Jahren", "int"),
-    "rfm.segment_rules": ("RFM-Segmentregeln", "rules"),
-    "rfm.segment_actions": ("Abweichende Maßnahmen je Segment", "map"),
-    "clv.holdout_weeks": ("Prüfzeitraum (Holdout) in Wochen", "int"),
-    "clv.horizon_months": ("Prognosezeitraum des Kundenwerts in Monaten", "int"),
-    "clv.discount_rate_yearly": ("Abzinsungssatz pro Jahr", "pct1"),
-    "clv.prediction_days": ("Zeitraum der Kaufprognose in Tagen", "int"),
-    "clv.penalizer": ("Regularisierung (Penalizer) der Modellanpassung", "number3"),
-    "clv.min_repeat_buyers": ("Mindestzahl Wiederkäuferinnen und Wiederkäufer für das Modell", "int"),
-    "churn.window_days": ("Abwanderungsfenster in Tagen", "days_auto"),
-    "churn.min_customers": ("Mindestzahl Kundinnen und Kunden für das Abwanderungsmodell", "int"),
-    "churn.min_class_share": ("Mindestanteil der kleineren Klasse", "pct"),
-    "churn.random_state": ("Startwert des Zufallsgenerators", "int"),
-    "churn.max_fit_rows": ("Höchstzahl Kundinnen und Kunden für das Anpassen der Modelle (Stichprobe)", "int"),
-    "churn.active_days": ("Bewertet werden Kundinnen und Kunden mit letztem Kauf vor höchstens … Tagen", "days_all"),
-    "actions.budget": ("Kampagnenbudget (Annahme)", "eur"),
-    "actions.cost_per_contact": ("Kosten je Kontakt (Annahme)", "eur2"),
-    "actions.reach_days": ("Erreichbar, wenn letzter Kauf weniger als … Tage zurückliegt (Annahme)", "int"),
-    "actions.segment_uplift": ("Erwartete Wirkung eines Kontakts", "uplift"),
-    "actions.default_uplift": ("Erwartete Wirkung in übrigen Segmenten (Annahme)", "pct1"),
-    "actions.max_list_rows": ("Höchstzahl Zeilen je Tabellenblatt der Zielgruppenliste", "int"),
-}
-
+from .. import fmt, labels
+from ..labels import SETTING_LABELS
 
 def _text(v: Any) -> str:
     return fmt.MISSING if v is None or v == "" else str(v)
@@ -94,7 +49,7 @@ def settings_table(settings: Mapping[str, Any], observation_end: Any = None) -> 
             continue
         if kind == "uplift":
             for seg, share in dict(value or {}).items():
-                rows.append((f"{label} im Segment „{seg}“ (Annahme)", fmt.pct(share, 1)))
+                rows.append((f"{label} im Segment „{labels.segment(seg)}“ (Annahme)", fmt.pct(share, 1)))
             continue
         if kind == "map":
             if not value:
@@ -126,23 +81,6 @@ METHODS = """\
 def methods_text() -> str:
     """Short German description of the methods (all chapters)."""
     return METHODS
-
-
-def ledger_text(ledger) -> str:
-    """German sentence on the ledger: rows read = rows kept + rows dropped."""
-    if ledger is None:
-        return ("Für diesen Datenbestand liegt kein Prüfprotokoll vor (die Daten wurden nicht aus einer "
-                "Kundendatei eingelesen).")
-    read, kept, dropped = ledger.rows_read, ledger.rows_kept, ledger.rows_dropped
-    share = dropped / read if read else float("nan")
-    if dropped == 0:
-        return (f"Aus der Datei wurden {fmt.integer(read)} Zeilen gelesen; alle wurden behalten. "
-                "Jede Zeile ist im Prüfprotokoll nachgewiesen.")
-    return (
-        f"Aus der Datei wurden {fmt.integer(read)} Zeilen gelesen. Behalten wurden {fmt.integer(kept)}, "
-        f"verworfen {fmt.integer(dropped)} ({fmt.pct(share, 1)}). Gelesene Zeilen = behaltene + verworfene "
-        "Zeilen; jede verworfene Zeile ist genau einem Grund zugeordnet (dem ersten Prüfschritt, an dem sie scheitert)."
-    )
 
 
 GLOSSARY: tuple[tuple[str, str, str], ...] = (

@@ -110,7 +110,7 @@ def population_text(active_days: int | None) -> str:
 
 
 def skip_text(skip) -> str:
-    """German explanation why the model part is skipped."""
+    """German explanation why the model part is skipped (``skip``: :class:`~helpers.analysis.churn.Skip`)."""
     d = skip.details
     if skip.code == "no_window":
         return (
@@ -144,15 +144,30 @@ def skip_text(skip) -> str:
     return "Die Abwanderungsprognose entfällt für diesen Datenbestand."
 
 
-def setup_text(result) -> str:
+SKIP_SENTENCES = {
+    "no_window": "Es gibt keine Wiederholungskäufe, daher lässt sich kein Abwanderungszeitraum bestimmen.",
+    "short_history": "Der Datenzeitraum ist zu kurz, um ein Modell an einem späteren Stichtag ehrlich zu prüfen.",
+    "too_few_customers": "Es gibt zu wenige aktive Kundinnen und Kunden für ein belastbares Modell.",
+    "class_imbalance": ("Abwandernde oder Wiederkaufende sind so selten, dass ein Modell daraus nichts "
+                        "Verlässliches lernen könnte."),
+}
+"""Skip reason id -> one German sentence (for the management summary, which has only the id)."""
+
+
+def skip_sentence(code: str) -> str:
+    """One German sentence why the model part was skipped, from the reason id alone."""
+    return SKIP_SENTENCES.get(code, "Die Daten reichen dafür nicht aus.")
+
+
+def setup_text(res) -> str:
     """The two cut-offs and sample sizes of the time-based validation."""
-    p = result.plan
+    p, k = res.plan, res.key
     return (
         f"Das Modell lernt aus dem Stand vom {fmt.date(p.t1)} (Merkmale bis zu diesem Tag, Abwanderung in den "
-        f"{fmt.integer(p.window_days)} Tagen danach; {fmt.integer(result.n_train)} aktive Kundinnen und Kunden, "
-        f"davon {fmt.pct(result.churn_rate_train)} abgewandert). Geprüft wird es an einem späteren Stichtag, "
+        f"{fmt.integer(p.window_days)} Tagen danach; {fmt.integer(k.n_train)} aktive Kundinnen und Kunden, "
+        f"davon {fmt.pct(k.churn_rate_train)} abgewandert). Geprüft wird es an einem späteren Stichtag, "
         f"dem {fmt.date(p.t2)}, mit Abwanderung bis zum {fmt.date(p.end)} "
-        f"({fmt.integer(result.n_test)} aktive Kundinnen und Kunden, davon {fmt.pct(result.churn_rate_test)} "
+        f"({fmt.integer(k.n_test)} aktive Kundinnen und Kunden, davon {fmt.pct(k.churn_rate_test)} "
         "abgewandert). So wird die Prognose geprüft wie im echten Einsatz: mit Daten, die das Modell beim "
         "Lernen nicht kannte."
     )
@@ -169,29 +184,29 @@ def _lift_phrase(lift: float, base_rate: float) -> str:
     return text
 
 
-def summary(result) -> str:
+def summary(res) -> str:
     """2-4 sentences for the client: definition, quality of the best model, comparison with BG/NBD."""
-    if not result.ok:
-        return skip_text(result.skip)
-    m = result.metrics
-    best = result.best_model
+    if not res.ok:
+        return skip_text(res.skip_info)
+    m = res.evaluation.metrics
+    best = res.evaluation.best_model
     auc = m.loc[best, "roc_auc"]
     lift = m.loc[best, "top_decile_lift"]
     parts = [
-        f"Als abgewandert gilt, wer {fmt.integer(result.plan.window_days)} Tage lang nicht kauft; am letzten "
-        f"Prüfstichtag traf das auf {fmt.pct(result.churn_rate_test)} der aktiven Kundinnen und Kunden zu.",
+        f"Als abgewandert gilt, wer {fmt.integer(res.plan.window_days)} Tage lang nicht kauft; am letzten "
+        f"Prüfstichtag traf das auf {fmt.pct(res.key.churn_rate_test)} der aktiven Kundinnen und Kunden zu.",
         f"Das gewählte Modell ({model_label(best)}) unterscheidet spätere Abwandernde von Wiederkaufenden "
         f"{auc_quality(auc)} (ROC AUC {fmt.number(auc, 2)}); unter den 10 % mit dem höchsten Risiko ist die "
         f"Abwanderungsquote {_lift_phrase(lift, m.loc[best, 'base_rate'])}.",
     ]
-    parts.append(comparison_sentence(result))
+    parts.append(comparison_sentence(res))
     return " ".join(p for p in parts if p)
 
 
-def comparison_sentence(result) -> str:
+def comparison_sentence(res) -> str:
     """Honest comparison of the chosen model with BG/NBD and (if different) with the other model."""
-    m = result.metrics
-    best = result.best_model
+    m = res.evaluation.metrics
+    best = res.evaluation.best_model
     auc = m.loc[best, "roc_auc"]
     other = "hgb" if best == "logit" else "logit"
     if best == "logit":
@@ -225,11 +240,11 @@ def comparison_sentence(result) -> str:
             + ("sogar schlechter als der Zufall" if bg < 0.5 else "schwächer")
             + "; die zusätzlichen Merkmale lohnen sich also."
         )
-        single = result.single_buyer_churn_rate
-        if math.isfinite(single) and single > result.churn_rate_test:
+        single = res.key.single_buyer_churn_rate
+        if math.isfinite(single) and single > res.key.churn_rate_test:
             bg_part += (
                 " Ein Grund: Das BG/NBD-Modell hält Personen mit nur einem Kauf stets für aktiv, hier wanderten "
-                f"von ihnen aber {fmt.pct(single)} ab (insgesamt {fmt.pct(result.churn_rate_test)})."
+                f"von ihnen aber {fmt.pct(single)} ab (insgesamt {fmt.pct(res.key.churn_rate_test)})."
             )
     return model_part + " " + bg_part
 
@@ -238,13 +253,16 @@ def bgnbd_status_text(status: str | None) -> str:
     """Why the BG/NBD comparison is missing (empty when it ran)."""
     if status is None:
         return ""
-    if status == "unavailable":
-        return "Der Vergleich mit dem BG/NBD-Modell ist in dieser Version nicht verfügbar."
     return "Der Vergleich mit dem BG/NBD-Modell entfällt, weil sich das Modell zum Prüfstichtag nicht schätzen ließ."
 
 
+def validation_text(res) -> str:
+    """Section text "Prüfung an einem späteren Stichtag": cut-offs, samples, BG/NBD status."""
+    return (setup_text(res) + " " + bgnbd_status_text(res.evaluation.bgnbd_status)).strip()
+
+
 def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Metrics with German column and model names (for ``show_table``)."""
+    """Metrics with German column and model names (for ``show_table`` with :data:`METRICS_FORMATS`)."""
     df = metrics[["roc_auc", "pr_auc", "top_decile_lift"]].copy()
     df.index = [model_label(i) for i in df.index]
     df = df.rename(columns={"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "top_decile_lift": "Top-10-%-Lift"})
@@ -252,10 +270,29 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def driver_sentences(result, n: int = 3) -> str:
-    """Markdown bullet list: one sign-aware sentence per top driver of both models."""
+def _auc(v: float) -> str:
+    return fmt.number(v, 2)
+
+
+METRICS_FORMATS = {"ROC AUC": _auc, "PR AUC": _auc, "Top-10-%-Lift": fmt.factor}
+"""Cell formats of :func:`metrics_table`."""
+METRICS_NOTE = (
+    "ROC AUC: 0,5 = Zufall, 1 = perfekte Trennung. PR AUC: Zufall entspricht der Abwanderungsquote. "
+    "Top-10-%-Lift: Abwanderungsquote unter den 10 % mit dem höchsten Risiko im Verhältnis zum Durchschnitt."
+)
+"""Table note of :func:`metrics_table`."""
+
+DRIVERS_INTRO = (
+    "Die folgenden Merkmale tragen am meisten zur Prognose bei. Es handelt sich um statistische "
+    "Zusammenhänge, nicht um nachgewiesene Ursachen."
+)
+
+
+def driver_sentences(drivers, n: int = 3) -> str:
+    """Markdown bullet list: one sign-aware sentence per top driver of both models
+    (``drivers``: :class:`~helpers.analysis.churn.Drivers`)."""
     lines = []
-    coef = result.coefficients
+    coef = drivers.coefficients if drivers is not None else None
     if coef is not None:
         for row in coef.head(n).itertuples():
             name = feature_label(row.feature, markdown=True)
@@ -272,7 +309,7 @@ def driver_sentences(result, n: int = 3) -> str:
                     "zusammen mit den anderen Merkmalen."
                 )
             lines.append(text)
-    imp = result.importance
+    imp = drivers.importance if drivers is not None else None
     if imp is not None:
         for row in imp.head(n).itertuples():
             name = feature_label(row.feature, markdown=True)
@@ -295,49 +332,10 @@ def driver_sentences(result, n: int = 3) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def value_source_text(source: str, gross_margin: float) -> str:
-    if source == "clv":
-        return "Als Kundenwert dient der prognostizierte Kundenwert (CLV) aus @sec-clv."
-    if source == "margin12":
-        return (
-            "Als Kundenwert dient hier der Deckungsbeitrag der letzten zwölf Monate (Nettoumsatz mal "
-            f"Marge von {fmt.pct(gross_margin)}), weil kein prognostizierter Kundenwert (CLV) vorliegt."
-        )
-    return "Ohne Umsatzangaben lässt sich kein Kundenwert berechnen; die Wertbetrachtung entfällt."
-
-
-def value_text(loss: pd.DataFrame, matrix: pd.DataFrame, source: str = "clv", n_scored: int | None = None) -> str:
-    """Expected loss overall and in the high-risk / high-value cell (2-3 sentences).
-
-    ``n_scored``: customers with a churn risk; when larger than ``len(loss)`` the text says how
-    many have no value (e.g. CLV not predictable)."""
-    total = float(loss["expected_loss"].sum())
-    what = "Deckungsbeitrag" if source == "margin12" else "Kundenwert"
-    missing = (n_scored or 0) - len(loss)
-    note = (f" Für {fmt.integer(missing)} weitere Kundinnen und Kunden mit Risikowert liegt kein {what} vor; "
-            "sie fehlen in dieser Rechnung.") if missing > 0 else ""
-    if total <= 0:
-        return f"Nach dieser Rechnung steht kein nennenswerter {what} auf dem Spiel." + note
-    hh = matrix[(matrix["risk_group"] == 3) & (matrix["value_group"] == 3)].iloc[0]
-    share = hh["expected_loss"] / total
-    top_risk = matrix.loc[matrix["risk_group"] == 3, "expected_loss"].sum() / total
-    text = (
-        f"Gewichtet mit ihrer Abwanderungswahrscheinlichkeit stehen bei {fmt.integer(len(loss))} aktiven "
-        f"Kundinnen und Kunden insgesamt {fmt.eur(total)} {what} auf dem Spiel (erwarteter Verlust = "
-        f"Risiko × Wert). Auf das Drittel mit dem höchsten Risiko entfallen {fmt.pct(top_risk)} davon"
-    )
-    if hh["customers"] > 0:
-        text += (
-            f", auf die {fmt.integer(hh['customers'])} Kundinnen und Kunden, die sowohl beim Risiko als auch "
-            f"beim Wert im oberen Drittel liegen, allein {fmt.pct(share)}"
-        )
-    return text + "." + note
-
-
-def calibration_text(result) -> str:
+def calibration_text(evaluation) -> str:
     """Mean predicted vs observed churn rate of the chosen model at the evaluation cut-off."""
-    p = result.predictions
-    predicted = float(p[result.best_model].mean())
+    p = evaluation.predictions
+    predicted = float(p[evaluation.best_model].mean())
     observed = float(p["churned"].mean())
     gap = predicted - observed
     if abs(gap) < 0.03:
@@ -361,82 +359,134 @@ def inactive_phrase(active_days: int | None) -> str:
     return f"seit mehr als {fmt.integer(active_days)} Tagen"
 
 
-def scores_text(result, active_days: int | None) -> str:
+def scores_text(res, active_days: int | None) -> str:
     """How many current customers were scored and how many have a risk of at least 50 %."""
-    s = result.scores["churn_risk"]
-    n = len(s)
+    k = res.key
+    n = k.n_scored
     if n == 0:
         return "Zum Ende des Beobachtungszeitraums gibt es keine aktiven Kundinnen und Kunden, die bewertet werden könnten."
-    high = int((s >= 0.5).sum())
+    high = k.n_risk_50
     text = (
-        f"Für die {fmt.integer(n)} aktiven Kundinnen und Kunden zum {fmt.date(result.plan.end)} schätzt das neu "
-        f"angepasste Modell, wie wahrscheinlich sie in den nächsten {fmt.integer(result.plan.window_days)} Tagen "
+        f"Für die {fmt.integer(n)} aktiven Kundinnen und Kunden zum {fmt.date(res.plan.end)} schätzt das neu "
+        f"angepasste Modell, wie wahrscheinlich sie in den nächsten {fmt.integer(res.plan.window_days)} Tagen "
         f"nichts kaufen. Bei {fmt.integer(high)} von ihnen ({fmt.pct(high / n)}) liegt dieses Risiko bei "
         f"{fmt.pct(0.5)} oder mehr."
     )
-    if result.n_inactive_excluded > 0 and active_days is not None:
+    if k.n_inactive_excluded > 0 and active_days is not None:
         text += (
-            f" Weitere {fmt.integer(result.n_inactive_excluded)} frühere Kundinnen und Kunden haben "
+            f" Weitere {fmt.integer(k.n_inactive_excluded)} frühere Kundinnen und Kunden haben "
             f"{inactive_phrase(active_days)} nicht gekauft und gelten hier bereits als verloren; sie werden "
-            "nicht bewertet."
+            "nicht vom Modell bewertet."
         )
     return text
 
 
+def _people(n: int) -> str:
+    return "einer Kundin bzw. einem Kunden" if n == 1 else f"{fmt.integer(n)} Kundinnen und Kunden"
+
+
+def horizon_phrase(months: int | None) -> str:
+    """``"über die nächsten 12 Monate"`` (the horizon of the customer value)."""
+    if months is None:
+        return ""
+    if months == 1:
+        return "im nächsten Monat"
+    return f"über die nächsten {fmt.integer(months)} Monate"
+
+
+def value_source_text(key, gross_margin: float) -> str:
+    """Which customer value is used (CLV, 12-month margin stand-in or none) and its horizon."""
+    n_clv, n_margin = key.n_value_clv, key.n_value_margin_12m
+    margin = (f"der Deckungsbeitrag der letzten zwölf Monate (Nettoumsatz mal Marge von "
+              f"{fmt.pct(gross_margin)})")
+    if n_clv > 0:
+        text = ("Als Kundenwert dient der prognostizierte Kundenwert (CLV) aus @sec-clv, der abgezinste "
+                f"Deckungsbeitrag {horizon_phrase(key.value_horizon_months)}.")
+        if n_margin > 0:
+            text += (f" Für {fmt.integer(n_margin)} Kundinnen und Kunden ohne Prognose dient ersatzweise "
+                     f"{margin}.")
+        return text
+    if n_margin > 0:
+        return (f"Als Kundenwert dient hier {margin}, weil kein prognostizierter Kundenwert (CLV) vorliegt; "
+                f"er steht für den Deckungsbeitrag {horizon_phrase(key.value_horizon_months)}.")
+    return "Ohne Umsatzangaben lässt sich kein Kundenwert berechnen; die Wertbetrachtung entfällt."
+
+
+def risk_source_text(key) -> str:
+    """Where the risk of each customer comes from (churn model, 1 − P(aktiv) or none)."""
+    n_churn, n_alive, n_none = key.n_risk_churn, key.n_risk_p_alive, key.n_risk_none
+    if n_churn > 0 and n_alive > 0:
+        return (f"Als Risiko dient für die {fmt.integer(n_churn)} vom Modell bewerteten aktiven Kundinnen und "
+                f"Kunden die Abwanderungswahrscheinlichkeit, für die übrigen {fmt.integer(n_alive)} die "
+                "Wahrscheinlichkeit 1 − P(aktiv) aus @sec-clv.")
+    if n_churn > 0:
+        text = "Als Risiko dient die Abwanderungswahrscheinlichkeit aus dem Modell."
+        if n_none > 0:
+            text += (f" Für die übrigen {fmt.integer(n_none)} Kundinnen und Kunden liegt kein Risikowert vor; "
+                     "sie fehlen in dieser Rechnung.")
+        return text
+    if n_alive > 0:
+        return ("Weil die Abwanderungsprognose entfällt, dient als Risiko die Wahrscheinlichkeit "
+                "1 − P(aktiv) aus @sec-clv.")
+    return ""
+
+
+def value_text(key) -> str:
+    """The value at risk overall, of the scored customers and in the high-risk / high-value cell."""
+    total = key.value_at_risk
+    horizon = horizon_phrase(key.value_horizon_months)
+    note = (f" Für {fmt.integer(key.n_without_value)} weitere Kundinnen und Kunden mit Risikowert liegt kein "
+            "Kundenwert vor; sie fehlen in dieser Rechnung.") if key.n_without_value > 0 else ""
+    if not math.isfinite(total):
+        return "Ohne Risiko- und Wertangaben lässt sich kein gefährdeter Deckungsbeitrag berechnen." + note
+    if total <= 0:
+        return "Nach dieser Rechnung steht kein nennenswerter Deckungsbeitrag auf dem Spiel." + note
+    text = (
+        f"Gewichtet mit ihrem Abwanderungsrisiko stehen bei {_people(key.n_value_at_risk)} "
+        f"insgesamt {fmt.eur(total)} Deckungsbeitrag {horizon} auf dem Spiel (gefährdeter Deckungsbeitrag = "
+        "Risiko × Wert)."
+    )
+    scored = key.value_at_risk_scored
+    if key.n_risk_p_alive > 0 and math.isfinite(scored):
+        text += (f" Davon entfallen {fmt.eur(scored)} auf die {fmt.integer(key.n_risk_churn)} vom Modell "
+                 "bewerteten aktiven Kundinnen und Kunden.")
+    if math.isfinite(key.share_top_risk_third):
+        text += f" Auf das Drittel mit dem höchsten Risiko entfallen {fmt.pct(key.share_top_risk_third)} davon"
+        if key.n_high_risk_high_value > 0:
+            text += (
+                f", auf die {fmt.integer(key.n_high_risk_high_value)} Kundinnen und Kunden, die sowohl beim "
+                f"Risiko als auch beim Wert im oberen Drittel liegen, allein "
+                f"{fmt.pct(key.value_at_risk_high_risk_high_value / total)}"
+            )
+        text += "."
+    return text + note
+
+
+def value_section(res, gross_margin: float) -> str:
+    """The text of the section "Kundenwert in Gefahr": value and risk sources, then the numbers."""
+    k = res.key
+    parts = [value_source_text(k, gross_margin)]
+    if k.n_value_clv + k.n_value_margin_12m > 0:
+        parts += [risk_source_text(k), value_text(k)]
+    return " ".join(p for p in parts if p)
+
+
 GROUP_NAMES = {1: "niedrig", 2: "mittel", 3: "hoch"}
+"""Tercile (1–3) of the risk × value matrix -> German axis label."""
 
 
-def top_table(loss: pd.DataFrame, customers: pd.DataFrame, n: int = 15) -> pd.DataFrame:
-    """The ``n`` customers with the largest expected loss, German column names (for ``show_table``)."""
-    top = loss.head(n)
-    info = customers.reindex(top.index)
+def top_table(top: pd.DataFrame) -> pd.DataFrame:
+    """:attr:`ChurnResult.top` with German column names (for ``show_table`` with :data:`TOP_FORMATS`)."""
     return pd.DataFrame({
         "Kunden-ID": top.index.astype(str),
-        "Risiko": top["churn_risk"].to_numpy(),
+        "Risiko": top["risk"].to_numpy(),
         "Kundenwert": top["value"].to_numpy(),
-        "Erwarteter Verlust": top["expected_loss"].to_numpy(),
-        "Tage seit letztem Kauf": info["recency_days"].to_numpy(),
-        "Kauftage": info["n_purchases"].to_numpy(),
+        "Erwarteter Verlust": top["value_at_risk"].to_numpy(),
+        "Tage seit letztem Kauf": top["recency_days"].to_numpy(),
+        "Kauftage": top["n_purchases"].to_numpy(),
     })
 
 
-def key_figures(result, cfg) -> dict:
-    """JSON-able key figures of the chapter for the management summary.
-
-    ``status`` is ``"ok"`` or ``"skipped"`` (then ``skip_text`` says why in German).
-    Shares are 0-1, money EUR, ``window_days`` in days.
-    """
-    out: dict = {"status": "ok" if result.ok else "skipped", "window_days": result.window.days,
-                 "window_source": result.window.source}
-    if not result.ok:
-        out["skip_code"] = result.skip.code
-        out["skip_text"] = skip_text(result.skip)
-        return out
-    m = result.metrics
-    best = result.best_model
-    out.update({
-        "train_cutoff": result.plan.t1.date().isoformat(),
-        "test_cutoff": result.plan.t2.date().isoformat(),
-        "churn_rate_test": result.churn_rate_test,
-        "best_model": model_label(best),
-        "roc_auc": float(m.loc[best, "roc_auc"]),
-        "pr_auc": float(m.loc[best, "pr_auc"]),
-        "top_decile_lift": float(m.loc[best, "top_decile_lift"]),
-        "bgnbd_roc_auc": float(m.loc["bgnbd", "roc_auc"]) if "bgnbd" in m.index else None,
-        "n_scored": int(len(result.scores)) if result.scores is not None else 0,
-        "n_risk_50": int((result.scores["churn_risk"] >= 0.5).sum()) if result.scores is not None else 0,
-        "n_inactive_excluded": int(result.n_inactive_excluded),
-        "summary_text": summary(result),
-    })
-    return out
-
-
-def value_key_figures(loss: pd.DataFrame, matrix: pd.DataFrame, source: str) -> dict:
-    """Expected loss (EUR) overall and of the high-risk/high-value cell, and the value source."""
-    hh = matrix[(matrix["risk_group"] == 3) & (matrix["value_group"] == 3)].iloc[0]
-    return {
-        "value_source": source,
-        "expected_loss_eur": float(loss["expected_loss"].sum()),
-        "high_risk_high_value_customers": int(hh["customers"]),
-        "high_risk_high_value_loss_eur": float(hh["expected_loss"]),
-    }
+TOP_FORMATS = {"Risiko": fmt.pct, "Kundenwert": fmt.eur, "Erwarteter Verlust": fmt.eur,
+               "Tage seit letztem Kauf": fmt.integer, "Kauftage": fmt.integer}
+"""Cell formats of :func:`top_table`."""

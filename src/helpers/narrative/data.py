@@ -1,23 +1,35 @@
-"""German text for the chapter "Datengrundlage" (from :mod:`helpers.analysis.overview` and the ledger)."""
+"""German text and tables for the chapter "Datengrundlage" (from :class:`helpers.analysis.overview.DataResult`).
+
+:func:`ledger_text` is the one sentence on the data ledger; the appendix uses it too.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 
 from .. import fmt
-from ..analysis.overview import KeyFigures
+from ..analysis.overview import DataKeyFigures
 from ..report.display import md_escape
+from ..validation import flags_table as _flags_table
+from ..validation import ledger_table as _ledger_table
+from ..validation import outlier_table as _outlier_table
 
 
-def _d(iso: str) -> str:
-    return fmt.date(pd.Timestamp(iso))
+def _d(value: dt.date) -> str:
+    return fmt.date(value)
 
 
-def summary_text(k: KeyFigures) -> str:
+def _people(n: int) -> str:
+    return "einer Kundin bzw. einem Kunden" if n == 1 else f"{fmt.integer(n)} Kundinnen und Kunden"
+
+
+def summary_text(k: DataKeyFigures) -> str:
     """Which file, which period, how many lines, customers, purchases and how much revenue."""
     text = (
         f"Grundlage dieses Berichts ist die Datei „{md_escape(k.source_name)}“. Sie enthält nach der Prüfung "
-        f"{fmt.integer(k.lines)} Zeilen von {fmt.integer(k.customers)} Kundinnen und Kunden aus der Zeit vom "
+        f"{fmt.integer(k.lines)} Zeilen von {_people(k.customers)} mit mindestens einem Kauf aus der Zeit vom "
         f"{_d(k.period_start)} bis zum {_d(k.period_end)}. Daraus ergeben sich {fmt.integer(k.purchases)} Käufe "
         "(alle Bestellungen einer Person an einem Tag zählen als ein Kauf)"
     )
@@ -25,6 +37,12 @@ def summary_text(k: KeyFigures) -> str:
         text += f" mit einem Nettoumsatz von insgesamt {fmt.eur(k.revenue)}."
     else:
         text += "; die Datei enthält keine Umsätze."
+    only_returns = k.customers_in_file - k.customers
+    if only_returns == 1:
+        text += " Eine weitere Kundennummer hat nur Retouren und zählt nicht als Kundin oder Kunde mit Kauf."
+    elif only_returns > 1:
+        text += (f" Weitere {fmt.integer(only_returns)} Kundennummern haben nur Retouren und zählen nicht als "
+                 "Kundinnen und Kunden mit Kauf.")
     if k.observation_end != k.period_end:
         text += f" Als Ende des Beobachtungszeitraums gilt der {_d(k.observation_end)}."
     else:
@@ -32,28 +50,81 @@ def summary_text(k: KeyFigures) -> str:
     return text
 
 
-def ledger_text(ledger) -> str:
-    """One sentence: read = kept + dropped, with the share kept."""
+def overview_table(k: DataKeyFigures) -> pd.DataFrame:
+    """The size of the data as a German two-column table (``Kennzahl``, ``Wert``)."""
+    rows = [
+        ("Datei", k.source_name),
+        ("Erster Bestelltag", _d(k.period_start)),
+        ("Letzter Bestelltag", _d(k.period_end)),
+        ("Ende des Beobachtungszeitraums", _d(k.observation_end)),
+        ("Zeilen", fmt.integer(k.lines)),
+        ("Kundinnen und Kunden (mit mindestens einem Kauf)", fmt.integer(k.customers)),
+        ("Käufe (Kunden-Tage)", fmt.integer(k.purchases)),
+    ]
+    if k.revenue is not None:
+        rows.append(("Nettoumsatz", fmt.eur(k.revenue)))
+    rows.append(("Kundinnen und Kunden mit Kauf in den letzten 12 Monaten", fmt.integer(k.active_customers_12m)))
+    if k.revenue_12m is not None:
+        rows.append(("Nettoumsatz der letzten 12 Monate", fmt.eur(k.revenue_12m)))
+    return pd.DataFrame(rows, columns=["Kennzahl", "Wert"])
+
+
+def ledger_text(ledger, outlier_table_label: str | None = "tbl-data-outliers") -> str:
+    """German sentences on the ledger: rows read = rows kept + rows dropped, outliers, customers with
+    net revenue <= 0. The one ledger text of the report (chapter "Datengrundlage" and the appendix).
+
+    ``outlier_table_label``: table listing the largest outliers to refer to (``None``: no reference).
+    """
     if ledger is None:
-        return "Für diese Daten liegt kein Prüfprotokoll vor."
-    share = ledger.rows_kept / ledger.rows_read if ledger.rows_read else float("nan")
-    text = (
-        f"Von {fmt.integer(ledger.rows_read)} gelesenen Zeilen wurden {fmt.integer(ledger.rows_kept)} "
-        f"({fmt.pct(share, 1)}) übernommen und {fmt.integer(ledger.rows_dropped)} verworfen."
-    )
+        return ("Für diesen Datenbestand liegt kein Prüfprotokoll vor (die Daten wurden nicht aus einer "
+                "Kundendatei eingelesen).")
+    read, kept, dropped = ledger.rows_read, ledger.rows_kept, ledger.rows_dropped
+    if dropped == 0:
+        text = (f"Aus der Datei wurden {fmt.integer(read)} Zeilen gelesen; alle wurden behalten. "
+                "Jede Zeile ist im Prüfprotokoll nachgewiesen.")
+    else:
+        share = dropped / read if read else float("nan")
+        text = (
+            f"Aus der Datei wurden {fmt.integer(read)} Zeilen gelesen. Behalten wurden {fmt.integer(kept)}, "
+            f"verworfen {fmt.integer(dropped)} ({fmt.pct(share, 1)}). Gelesene Zeilen = behaltene + verworfene "
+            "Zeilen; jede verworfene Zeile ist genau einem Grund zugeordnet (dem ersten Prüfschritt, an dem sie "
+            "scheitert)."
+        )
     flagged = ledger.flags.get("outliers", 0)
     if flagged and ledger.outlier_threshold is not None:
         text += (
             f" {fmt.integer(flagged)} Zeilen mit mehr als {fmt.eur(ledger.outlier_threshold, 2)} fallen als "
-            "ungewöhnlich hoch auf; sie bleiben in der Auswertung, @tbl-data-outliers listet die größten."
+            "ungewöhnlich hoch auf; sie bleiben in der Auswertung"
+            + (f", @{outlier_table_label} listet die größten." if outlier_table_label else ".")
         )
     neg = ledger.flags.get("nonpositive_customers", 0)
     if neg:
         text += (
-            f" Bei {fmt.integer(neg)} Kundinnen und Kunden ist der Nettoumsatz nach Verrechnung der Retouren "
-            "null oder negativ."
+            f" Bei {_people(neg)} "
+            "ist der Nettoumsatz nach Verrechnung der Retouren null oder negativ."
         )
     return text
+
+
+def ledger_table(ledger) -> pd.DataFrame:
+    """Rows read, dropped per reason and kept (``Prüfschritt``, ``Zeilen``); empty without ledger."""
+    if ledger is None:
+        return pd.DataFrame(columns=["Prüfschritt", "Zeilen"])
+    return _ledger_table(ledger)
+
+
+def flags_table(ledger) -> pd.DataFrame:
+    """Counted flags, nothing dropped (``Hinweis``, ``Anzahl``); empty without ledger."""
+    if ledger is None:
+        return pd.DataFrame(columns=["Hinweis", "Anzahl"])
+    return _flags_table(ledger)
+
+
+def outlier_table(ledger, n: int = 10) -> pd.DataFrame:
+    """The ``n`` listed outlier lines (``Zeile``, ``Kunde``, ``Datum``, ``Umsatz``); empty without ledger."""
+    if ledger is None:
+        return pd.DataFrame(columns=["Zeile", "Kunde", "Datum", "Umsatz"])
+    return _outlier_table(ledger).head(n)
 
 
 _MISSING = {
@@ -93,3 +164,10 @@ def columns_text(available: dict[str, bool]) -> str:
         else:
             parts.append(_MISSING[c])
     return " ".join(parts)
+
+
+def monthly_text() -> str:
+    """The sentence under the monthly chart."""
+    return ("@fig-data-monthly zeigt den Verlauf über den Beobachtungszeitraum. Der erste und der letzte "
+            "Monat können unvollständig sein, wenn die Daten nicht am Monatsanfang beginnen oder am Monatsende "
+            "enden.")

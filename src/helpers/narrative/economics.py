@@ -1,4 +1,4 @@
-"""German text for the chapter "Warum Bestandskunden zählen" (from :mod:`helpers.analysis.economics`).
+"""German text for the chapter "Warum Bestandskunden zählen" (from :class:`helpers.analysis.economics.EconomicsResult`).
 
 Every sentence is chosen from the numbers so that it is true for any client.
 """
@@ -10,7 +10,11 @@ import math
 import pandas as pd
 
 from .. import fmt
-from ..analysis.economics import RULE_OF_THUMB, LostRevenue, RuleCheck
+from ..analysis.concentration import ConcentrationSummary
+from ..analysis.economics import RULE_OF_THUMB, EconomicsResult, LostRevenue, RuleCheck, WhatIf
+
+GROUP_LABELS = {"first_time": "Erstkäufer", "existing": "Bestandskunden"}
+"""Group id (:data:`helpers.analysis.economics.GROUPS`) -> German label."""
 
 
 def _ok(value) -> bool:
@@ -66,8 +70,9 @@ def nrr_sentence(yearly: pd.DataFrame, has_revenue: bool = True) -> str:
             "zurückgegangen.")
 
 
-def summary(groups: pd.DataFrame, rule: RuleCheck, concentration: dict, yearly: pd.DataFrame) -> str:
+def summary(res: EconomicsResult) -> str:
     """Two to four sentences for the client: shares, rule of thumb, concentration, NRR."""
+    groups, rule, concentration, yearly = res.groups, res.rule, res.concentration, res.yearly
     existing = groups.loc["existing"]
     parts = []
     if existing["customers"] == 0:
@@ -81,14 +86,22 @@ def summary(groups: pd.DataFrame, rule: RuleCheck, concentration: dict, yearly: 
                      f"Käufen; sie stehen für {fmt.pct(existing['purchases'] / groups['purchases'].sum())} aller Käufe.")
     if existing["customers"] > 0:
         parts.append(rule_sentence(rule))
-    if _ok(concentration.get("top_20")):
-        parts.append(f"Die 20 % umsatzstärksten Kunden erzielen {fmt.pct(concentration['top_20'])} des Umsatzes.")
+    if concentration is not None and _ok(concentration.top_20):
+        parts.append(f"Die 20 % umsatzstärksten Kunden erzielen {fmt.pct(concentration.top_20)} des Umsatzes.")
     parts.append(nrr_sentence(yearly, "revenue" in groups.columns))
     return " ".join(parts[:4])
 
 
-def lost_text(lost: LostRevenue, cost_per_new: float, cost_per_retained: float) -> str:
+def cost_assumptions_text(lost: LostRevenue) -> str:
+    """The two cost assumptions of the replacement-cost calculation."""
+    return (f"Angenommene Kosten: {fmt.eur(lost.cost_per_new_customer, 2)} je gewonnenem Neukunden und "
+            f"{fmt.eur(lost.cost_per_retained_customer, 2)} je gehaltenem Kunden und Jahr (Faustregel, "
+            "bitte durch eigene Werte ersetzen).")
+
+
+def lost_text(lost: LostRevenue) -> str:
     """Step-by-step German explanation of the replacement cost for lost customers."""
+    cost_per_new, cost_per_retained = lost.cost_per_new_customer, lost.cost_per_retained_customer
     if not lost.computable:
         return ("Die Kosten der Abwanderung lassen sich nicht berechnen: Dafür werden Umsatzangaben, mindestens "
                 "zwei volle Jahre Daten und Neukunden im vorletzten Jahr benötigt.")
@@ -115,21 +128,25 @@ def lost_text(lost: LostRevenue, cost_per_new: float, cost_per_retained: float) 
     return " ".join(lines)
 
 
-def whatif_text(table: pd.DataFrame, uplift_pp: float, retention: float, active_customers: int,
-                revenue_per_customer: float) -> str:
-    """Sentences explaining the what-if table (inputs and the total over all years)."""
-    years = int(table["year"].max())
-    total_rev = float(table["extra_revenue"].sum())
-    total_margin = float(table["extra_margin"].sum())
-    new_rate = min(1.0, retention + uplift_pp / 100)
+def whatif_text(wi: WhatIf | None) -> str:
+    """Sentences explaining the what-if table (inputs, the total over all years, the margin used)."""
+    if wi is None:
+        return ("Für die Beispielrechnung fehlen Umsatzangaben oder eine Wiederkaufquote von Jahr zu Jahr "
+                "(dafür sind mindestens zwei volle Jahre Daten nötig); sie entfällt deshalb.")
     return (
-        f"Ausgangspunkt sind die {fmt.integer(active_customers)} Kunden, die in den letzten zwölf Monaten gekauft "
-        f"haben. Bisher kaufen von einem Jahr zum nächsten {fmt.pct(retention, 1)} der Kunden wieder; "
-        f"angenommen wird eine Steigerung um {fmt.pp(uplift_pp)} auf {fmt.pct(new_rate, 1)}. "
-        f"Jeder gehaltene Kunde bringt im Jahr im Schnitt {fmt.eur(revenue_per_customer, 2)} Umsatz. "
-        f"Über {fmt.integer(years)} Jahre ergibt das zusammen {fmt.eur(total_rev)} zusätzlichen Umsatz und "
-        f"{fmt.eur(total_margin)} zusätzlichen Deckungsbeitrag (ohne Neukunden und ohne Kosten der Maßnahmen)."
+        f"Ausgangspunkt sind die {fmt.integer(wi.active_customers)} Kunden, die in den letzten zwölf Monaten "
+        f"gekauft haben. Bisher kaufen von einem Jahr zum nächsten {fmt.pct(wi.retention, 1)} der Kunden wieder; "
+        f"angenommen wird eine Steigerung um {fmt.pp(wi.uplift_pp)} auf {fmt.pct(wi.improved_retention, 1)}. "
+        f"Jeder gehaltene Kunde bringt im Jahr im Schnitt {fmt.eur(wi.revenue_per_customer, 2)} Umsatz. "
+        f"Über {fmt.integer(wi.years)} Jahre ergibt das zusammen {fmt.eur(wi.extra_revenue)} zusätzlichen Umsatz "
+        f"und {fmt.eur(wi.extra_margin)} zusätzlichen Deckungsbeitrag (ohne Neukunden und ohne Kosten der "
+        f"Maßnahmen). Als Marge ist {fmt.pct(wi.gross_margin)} des Nettoumsatzes angesetzt."
     )
+
+
+def whatif_caption(wi: WhatIf) -> str:
+    """Caption of the what-if table."""
+    return f"Beispielrechnung: Wiederkaufquote plus {fmt.pp(wi.uplift_pp)}"
 
 
 def cohort_sentence(mean_retention: pd.Series, period: str = "M") -> str:
@@ -146,9 +163,11 @@ def cohort_sentence(mean_retention: pd.Series, period: str = "M") -> str:
     return text + "."
 
 
-def concentration_sentence(concentration: dict) -> str:
+def concentration_sentence(concentration: ConcentrationSummary | None) -> str:
     """Top-10 %/top-20 % shares and Gini in words, with an adaptive assessment."""
-    top10, top20, gini = (concentration.get(k) for k in ("top_10", "top_20", "gini"))
+    if concentration is None or not _ok(concentration.top_20):
+        return "Ohne Umsatzangaben lässt sich die Umsatzkonzentration nicht berechnen."
+    top10, top20, gini = concentration.top_10, concentration.top_20, concentration.gini
     if not _ok(top20):
         return "Ohne Umsatzangaben lässt sich die Umsatzkonzentration nicht berechnen."
     text = (f"Die 10 % umsatzstärksten Kunden erzielen {fmt.pct(top10)} des Umsatzes, die 20 % umsatzstärksten "
@@ -183,8 +202,9 @@ def group_table(groups: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def lost_table(lost: LostRevenue, cost_per_new: float, cost_per_retained: float) -> pd.DataFrame:
+def lost_table(lost: LostRevenue) -> pd.DataFrame:
     """The replacement-cost arithmetic as a small step table (German strings)."""
+    cost_per_new, cost_per_retained = lost.cost_per_new_customer, lost.cost_per_retained_customer
     steps = [
         ("1", "Kunden im Vorjahr", fmt.integer(lost.base_customers)),
         ("2", "davon in den letzten zwölf Monaten ohne Kauf (abgewandert)", fmt.integer(lost.lost_customers)),
@@ -199,8 +219,9 @@ def lost_table(lost: LostRevenue, cost_per_new: float, cost_per_retained: float)
     return pd.DataFrame(steps, columns=["Schritt", "Rechengröße", "Wert"])
 
 
-def whatif_table(table: pd.DataFrame) -> pd.DataFrame:
+def whatif_table(wi: WhatIf) -> pd.DataFrame:
     """The what-if per year plus a total row (German strings)."""
+    table = wi.table
     out = pd.DataFrame({
         "Jahr": [fmt.integer(t) for t in table["year"]],
         "Kunden ohne Verbesserung": [fmt.integer(v) for v in table["customers_base"]],
@@ -226,3 +247,15 @@ def yearly_table(yearly: pd.DataFrame) -> pd.DataFrame:
         "NRR": [fmt.pct(v) for v in yearly["nrr"]],
         "GRR": [fmt.pct(v) for v in yearly["grr"]],
     })
+
+
+def yearly_missing_text(res: EconomicsResult) -> str:
+    """Why NRR and GRR are missing (no revenue or fewer than two full years)."""
+    if not res.has_revenue:
+        return nrr_sentence(res.yearly, has_revenue=False)
+    return ("Für NRR und GRR werden mindestens zwei volle Jahre mit Umsatzdaten benötigt. Der Datensatz "
+            f"beginnt am {fmt.date(res.first_date)} und endet am {fmt.date(res.observation_end)}; "
+            "die Kennzahlen lassen sich deshalb nicht berechnen.")
+
+
+NO_REVENUE_COHORTS = "Die Daten enthalten keinen Umsatz; die Umsatzbindung der Kohorten entfällt."

@@ -1,50 +1,60 @@
 """German text for the chapter "Kundensegmentierung nach RFM" (from :mod:`helpers.analysis.rfm`).
 
-Every sentence is chosen from the numbers so that it is true for any client.
+Every sentence is chosen from the numbers so that it is true for any client. Segments arrive as
+ids and are shown with their German names from :mod:`helpers.labels` (a client's own segment id
+is shown as written).
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
-from .. import fmt
+from .. import fmt, labels
 from ..report.display import md_escape
 
-AT_RISK_SEGMENTS = ("Gefährdet", "Nicht verlieren")
-"""Default segments of valuable customers who stopped buying."""
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.rfm import RfmKeyFigures
 
 
 def _q(name: str) -> str:
-    """Segment or category name in German quotes, Markdown-safe."""
+    """Category name in German quotes, Markdown-safe."""
     return f"„{md_escape(name)}“"
+
+
+def _qs(seg_id: str) -> str:
+    """German segment name of ``seg_id`` in German quotes, Markdown-safe."""
+    return _q(labels.segment(seg_id))
 
 
 def _ok(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def summary(segments: pd.DataFrame, has_revenue: bool) -> str:
-    """Two to four sentences: largest segment, segment with most revenue, customers at risk."""
-    if segments.empty:
+def summary(segments: pd.DataFrame, key: "RfmKeyFigures") -> str:
+    """Two to four sentences: largest segment, segment with most revenue, customers at risk.
+
+    ``segments`` and ``key`` are :attr:`RfmResult.segments` and :attr:`RfmResult.key`.
+    """
+    if segments.empty or key.largest_segment is None:
         return "Es gibt keine Kunden mit Käufen; eine Segmentierung ist nicht möglich."
     parts = []
-    largest = segments["customers"].idxmax()
-    parts.append(f"Das größte Segment ist {_q(largest)} mit {fmt.integer(segments.loc[largest, 'customers'])} Kunden "
+    largest = key.largest_segment
+    parts.append(f"Das größte Segment ist {_qs(largest)} mit {fmt.integer(segments.loc[largest, 'customers'])} Kunden "
                  f"({fmt.pct(segments.loc[largest, 'customer_share'])}).")
-    if has_revenue and segments["revenue_share"].notna().any():
+    if not key.rf_only and segments["revenue_share"].notna().any():
         top = segments["revenue_share"].idxmax()
         row = segments.loc[top]
-        parts.append(f"Den größten Umsatzanteil hat das Segment {_q(top)}: {fmt.pct(row['customer_share'])} der Kunden "
+        parts.append(f"Den größten Umsatzanteil hat das Segment {_qs(top)}: {fmt.pct(row['customer_share'])} der Kunden "
                      f"erzielen {fmt.pct(row['revenue_share'])} des Umsatzes.")
-        risk = [s for s in AT_RISK_SEGMENTS if s in segments.index]
-        if risk:
-            n = int(segments.loc[risk, "customers"].sum())
-            share = float(segments.loc[risk, "revenue_share"].sum())
-            names = " und ".join(_q(s) for s in risk)
+        risk = [s for s in labels.AT_RISK_SEGMENTS if s in segments.index]
+        if risk and key.at_risk_revenue_share is not None:
+            names = " und ".join(_qs(s) for s in risk)
             parts.append(f"{'In den Segmenten' if len(risk) > 1 else 'Im Segment'} {names} stehen "
-                         f"{fmt.integer(n)} Kunden, auf die bisher {fmt.pct(share)} des Umsatzes entfielen und "
+                         f"{fmt.integer(key.at_risk_customers)} Kunden, auf die bisher "
+                         f"{fmt.pct(key.at_risk_revenue_share)} des Umsatzes entfielen und "
                          "deren letzter Kauf vergleichsweise lange zurückliegt.")
     else:
         parts.append("Die Daten enthalten keinen Umsatz; die Segmente beruhen deshalb nur auf Recency und "
@@ -71,30 +81,31 @@ def score_note(rfm: pd.DataFrame) -> str:
     return " ".join(notes)
 
 
-def mix_sentence(mix: pd.DataFrame, what: str, a: str = "Champions", b: str = "Gefährdet") -> str:
-    """Compare what segments ``a`` and ``b`` buy (``mix`` from :func:`helpers.analysis.rfm.segment_mix`).
+def mix_sentence(mix: pd.DataFrame, what: str, a: str = "champions", b: str = "at_risk") -> str:
+    """Compare what segments ``a`` and ``b`` (ids) buy (``mix`` from :func:`helpers.analysis.rfm.segment_mix`).
 
     ``what`` names the column with its nominative article, e.g. "die Warengruppe", "der Kanal".
     """
+    qa, qb = _qs(a), _qs(b)
     if a not in mix.index or b not in mix.index or mix.empty:
-        return (f"Ein Vergleich der Segmente {_q(a)} und {_q(b)} ist nicht möglich, weil eines der "
+        return (f"Ein Vergleich der Segmente {qa} und {qb} ist nicht möglich, weil eines der "
                 "beiden Segmente in diesen Daten nicht vorkommt.")
     ra, rb = mix.loc[a].fillna(0), mix.loc[b].fillna(0)
     ta, tb = ra.idxmax(), rb.idxmax()
     if ta == tb:
-        first = (f"In beiden Segmenten, {_q(a)} und {_q(b)}, liegt {what} {_q(ta)} vorn "
+        first = (f"In beiden Segmenten, {qa} und {qb}, liegt {what} {_q(ta)} vorn "
                  f"({fmt.pct(ra[ta])} bzw. {fmt.pct(rb[tb])} des Umsatzes).")
     else:
-        first = (f"Bei {_q(a)} liegt {what} {_q(ta)} vorn ({fmt.pct(ra[ta])} des Umsatzes), "
-                 f"bei {_q(b)} dagegen {_q(tb)} ({fmt.pct(rb[tb])}).")
+        first = (f"Bei {qa} liegt {what} {_q(ta)} vorn ({fmt.pct(ra[ta])} des Umsatzes), "
+                 f"bei {qb} dagegen {_q(tb)} ({fmt.pct(rb[tb])}).")
     diff = (ra - rb).abs()
     d = diff.idxmax()
     if diff[d] < 0.005:
         return first + " Die Anteile unterscheiden sich kaum."
     if d == ta == tb:
         return first + " Bei allen anderen Werten ist der Unterschied zwischen den beiden Segmenten kleiner."
-    return (first + f" Den größten Unterschied gibt es bei {_q(d)}: {fmt.pct(ra[d])} bei {_q(a)} "
-            f"gegenüber {fmt.pct(rb[d])} bei {_q(b)}.")
+    return (first + f" Den größten Unterschied gibt es bei {_q(d)}: {fmt.pct(ra[d])} bei {qa} "
+            f"gegenüber {fmt.pct(rb[d])} bei {qb}.")
 
 
 def _span(lo, hi, f) -> str:
@@ -121,21 +132,26 @@ def _range(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}–{hi}"
 
 
-def rules_table(rules, actions: dict) -> pd.DataFrame:
-    """Segment rules and recommended actions (German strings, names Markdown-escaped by show_table)."""
+def rules_table(rules, actions: Mapping[str, str]) -> pd.DataFrame:
+    """Segment rules and recommended actions (German strings, names Markdown-escaped by show_table).
+
+    ``rules``: rows ``(segment_id, r_min, r_max, f_min, f_max[, m_min, m_max])``; ``actions``: German
+    action per segment id (:attr:`RfmResult.actions`); "–" where none is given.
+    """
     rows = []
     for rule in rules:
         condition = f"R\u00a0{_range(rule[1], rule[2])}, F\u00a0{_range(rule[3], rule[4])}"
         if len(rule) == 7:
             condition += f", M\u00a0{_range(rule[5], rule[6])}"
-        rows.append({"Segment": rule[0], "Regel": condition, "Empfohlene Maßnahme": actions.get(rule[0], "–")})
+        rows.append({"Segment": labels.segment(rule[0]), "Regel": condition,
+                     "Empfohlene Maßnahme": actions.get(rule[0]) or "–"})
     return pd.DataFrame(rows, columns=["Segment", "Regel", "Empfohlene Maßnahme"])
 
 
 def segment_table(segments: pd.DataFrame, has_revenue: bool) -> pd.DataFrame:
-    """Per-segment key figures (German strings)."""
+    """Per-segment key figures (German strings); ``segments`` indexed by segment id."""
     out = pd.DataFrame({
-        "Segment": list(segments.index),
+        "Segment": [labels.segment(s) for s in segments.index],
         "Kunden": [fmt.integer(v) for v in segments["customers"]],
         "Anteil Kunden": [fmt.pct(v) for v in segments["customer_share"]],
     })

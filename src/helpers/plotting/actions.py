@@ -1,28 +1,31 @@
-"""Charts for the chapter "Maßnahmenplan". Results in, Figure out."""
+"""Charts for the chapter "Maßnahmenplan". Results in, Figure out (German labels via :mod:`helpers.labels`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .. import labels
 from .style import BRAND, axis_format, new_figure
 
-_PRIORITY_COLORS = {"hoch": "negative", "mittel": "accent", "niedrig": "neutral"}
+_PRIORITY_COLORS = {"high": "negative", "medium": "accent", "low": "neutral"}
 
 
 def value_by_segment(matrix: pd.DataFrame, column: str = "value_at_risk"):
-    """Horizontal bars per segment (EUR in ``column``), coloured by priority, largest on top."""
+    """Horizontal bars per segment (EUR in ``column`` of the segment matrix), coloured by priority id,
+    largest on top."""
     m = matrix.sort_values(column, ascending=True, kind="stable")
     fig, ax = new_figure(height=max(2.2, 0.32 * len(m) + 0.9))
     colors = [BRAND.colors[_PRIORITY_COLORS.get(p, "neutral")] for p in m["priority"]]
-    ax.barh(m["segment"].astype(str), m[column].fillna(0.0), color=colors)
+    ax.barh(m["segment"].map(labels.segment), m[column].fillna(0.0), color=colors)
     label = "Gefährdeter Deckungsbeitrag" if column == "value_at_risk" else "Kundenwert"
     ax.set(xlabel=label, ylabel="")
     axis_format(ax, "x", "eur")
     ax.grid(axis="y", visible=False)
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=BRAND.colors[c], label=f"Priorität {p}") for p, c in _PRIORITY_COLORS.items()
+    handles = [Patch(color=BRAND.colors[c], label=f"Priorität {labels.priority(p)}")
+               for p, c in _PRIORITY_COLORS.items()
                if p in set(m["priority"])]
     ax.legend(handles=handles, loc="lower right")
     return fig
@@ -36,7 +39,7 @@ def budget_by_segment(per_segment: pd.DataFrame):
     ax.barh(y + 0.2, s["expected_gain"], height=0.4, color=BRAND.colors["positive"],
             label="Erwarteter Zusatz-Deckungsbeitrag")
     ax.barh(y - 0.2, s["cost"], height=0.4, color=BRAND.colors["neutral"], label="Kosten der Kontakte")
-    ax.set_yticks(y, s["segment"].astype(str))
+    ax.set_yticks(y, s["segment"].map(labels.segment))
     ax.set(xlabel="Betrag", ylabel="")
     axis_format(ax, "x", "eur")
     ax.grid(axis="y", visible=False)

@@ -113,10 +113,11 @@ def _wrap(text: str, width: int = 28) -> str:
 
 
 def risk_value_matrix(matrix: pd.DataFrame):
-    """3 x 3 heatmap: expected loss (EUR, colour) and customer count per risk x value tercile."""
+    """3 x 3 heatmap: value at risk (EUR, colour) and customer count per risk x value tercile
+    (``matrix``: :attr:`helpers.analysis.churn.ChurnResult.matrix`)."""
     from ..narrative.churn import GROUP_NAMES
 
-    loss = matrix.pivot(index="risk_group", columns="value_group", values="expected_loss").sort_index(ascending=False)
+    loss = matrix.pivot(index="risk_group", columns="value_group", values="value_at_risk").sort_index(ascending=False)
     count = matrix.pivot(index="risk_group", columns="value_group", values="customers").loc[loss.index, loss.columns]
     fig, ax = new_figure(height=3.0, width=4.8)
     im = ax.imshow(loss.to_numpy(dtype=float), cmap=BRAND.sequential, aspect="auto")
@@ -136,10 +137,10 @@ def risk_value_matrix(matrix: pd.DataFrame):
     return fig
 
 
-def risk_distribution(scores: pd.DataFrame):
-    """Histogram of the churn risk of current customers."""
+def risk_distribution(customers: pd.DataFrame):
+    """Histogram of the churn risk of the scored customers (``churn_risk``; NaN = not scored, left out)."""
     fig, ax = new_figure(height=2.8)
-    ax.hist(scores["churn_risk"], bins=np.linspace(0, 1, 21), color=BRAND.colors["primary"], edgecolor="white")
+    ax.hist(customers["churn_risk"].dropna(), bins=np.linspace(0, 1, 21), color=BRAND.colors["primary"], edgecolor="white")
     ax.set(xlabel="Abwanderungsrisiko", ylabel="Kundinnen und Kunden", title="Verteilung des Abwanderungsrisikos")
     axis_format(ax, "x", "pct")
     axis_format(ax, "y", "int")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import fmt
-from ..analysis.economics import GROUP_LABELS
+from ..narrative.economics import GROUP_LABELS
 from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, new_figure
 
 

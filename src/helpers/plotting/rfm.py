@@ -1,11 +1,14 @@
-"""Charts for the chapter "Kundensegmentierung nach RFM". Results in, Figure out."""
+"""Charts for the chapter "Kundensegmentierung nach RFM". Results in, Figure out.
+
+Segment ids are shown with their German names from :mod:`helpers.labels`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .. import fmt
+from .. import fmt, labels
 from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, new_figure
 
 
@@ -33,7 +36,7 @@ def rf_heatmap(grid: pd.DataFrame, kind: str = "count"):
 
 
 def segment_bars(segments: pd.DataFrame):
-    """Horizontal bars per segment: share of customers and (if available) share of revenue."""
+    """Horizontal bars per segment (index: segment id): share of customers and (if available) share of revenue."""
     n = len(segments)
     fig, ax = new_figure(height=1.0 + 0.32 * n)
     y = np.arange(n)
@@ -44,7 +47,7 @@ def segment_bars(segments: pd.DataFrame):
     if has_rev:
         ax.barh(y + h / 2, segments["revenue_share"].clip(lower=0), height=h, color=BRAND.colors["primary"],
                 label="Anteil Umsatz")
-    ax.set_yticks(y, list(segments.index))
+    ax.set_yticks(y, [labels.segment(s) for s in segments.index])
     ax.invert_yaxis()
     axis_format(ax, "x", "pct")
     ax.set_xlabel("Anteil")
@@ -54,9 +57,11 @@ def segment_bars(segments: pd.DataFrame):
 
 
 def mix_heatmap(mix: pd.DataFrame, column_label: str):
-    """Segments (rows) x values of a column (e.g. Warengruppe): share of the segment's revenue."""
+    """Segments (rows, segment ids) x values of a column (e.g. Warengruppe): share of the segment's revenue."""
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter
+
+    mix = mix.rename(index=labels.segment)
 
     fig, ax = new_figure(height=1.2 + 0.3 * len(mix))
     annot = mix.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else fmt.number(100 * v, 0)))

@@ -1,6 +1,9 @@
-"""Executed chapter notebooks -> one pandoc Markdown document (the client report).
+"""Executed chapter notebooks -> one pandoc Markdown document (client report or course handout).
 
-Inclusion rules (docs/architecture.md, "What reaches the client PDF"):
+One assembler, two policies (:class:`AssemblyPolicy`): what reaches the document is decided by
+the policy, everything else (cell options, figures, tables, front matter) is shared.
+
+:data:`REPORT` – the client report (docs/architecture.md, "What reaches the client PDF"):
 
 - markdown cells, except those tagged ``teaching``, ``exercise``, ``solution``, ``remove-cell``;
 - code is never shown; of code-cell outputs only ``text/markdown`` and ``image/png`` are used
@@ -9,29 +12,57 @@ Inclusion rules (docs/architecture.md, "What reaches the client PDF"):
 - raw cells (per-notebook Quarto front matter) are dropped;
 - code cells tagged ``parameters``, ``injected-parameters`` or ``remove-output`` (and the
   markdown exclusion tags) contribute nothing.
+
+Course handouts (:mod:`helpers.handout`) use a policy that shows the code (``#|`` option lines
+removed), printed text (shortened), teaching and exercise cells, solutions only for instructors.
+In both, the chapter heading comes first (before the setup code).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import nbformat
 import yaml
 
 from .escape import yaml_md_string
 
-SKIP_MARKDOWN_TAGS = frozenset({"teaching", "exercise", "solution", "remove-cell"})
-SKIP_CODE_TAGS = SKIP_MARKDOWN_TAGS | {"remove-output", "parameters", "injected-parameters"}
+HIDE_OUTPUT_TAG = "remove-output"
+"""Quarto convention: the cell's outputs are hidden (its code is still shown where code is shown)."""
 _OPTION = re.compile(r"^\s*#\|\s?(.*)$")
 _SAFE_NAME = re.compile(r"[^a-z0-9-]+")
 TEXT_WIDTH_CM = 16.4
-"""Text width of the A4 template (21 cm minus 2 x 2.3 cm margins)."""
+"""Text width of the A4 templates (21 cm minus 2 x 2.3 cm margins)."""
 MAX_FIGURE_HEIGHT_CM = 11.0
 """Tall figures are shrunk so they never take more than this height (and never a whole page)."""
+
+
+@dataclass(frozen=True)
+class AssemblyPolicy:
+    """What of an executed notebook reaches the document."""
+
+    drop_tags: frozenset[str]
+    """Cells with any of these tags contribute nothing (raw cells never do)."""
+    show_code: bool = False
+    """Show the code of code cells as Python blocks (Quarto ``#|`` option lines removed)."""
+    text_outputs: bool = False
+    """Also show printed text (stdout), plain-text results and errors, shortened to ``max_text_lines``."""
+    max_text_lines: int = 30
+    boxed_tags: tuple[str, ...] = ()
+    """Cells with one of these tags are set in a Typst box ``#<tag>-box[...]`` (the layout defines it)."""
+    code_intros: Mapping[str, str] = field(default_factory=dict)
+    """Tag -> Markdown line shown before the code of a cell with that tag."""
+
+
+REPORT = AssemblyPolicy(
+    drop_tags=frozenset({"teaching", "exercise", "solution", "remove-cell", "parameters", "injected-parameters"}),
+)
+"""The client report: no code, no course material, only Markdown text, tables and figures."""
 
 
 @dataclass(frozen=True)
@@ -49,34 +80,42 @@ class ReportMeta:
     """Customer IDs in the report are pseudonyms (printed as a note on the title page)."""
 
 
-def cell_tags(cell) -> set[str]:
-    """Tags of a notebook cell."""
-    return set(cell.get("metadata", {}).get("tags", []) or [])
+def cell_tags(cell) -> list[str]:
+    """Tags of a notebook cell (empty list when none)."""
+    return list(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def split_options(source: str) -> tuple[dict, str]:
+    """Quarto ``#| key: value`` options at the top of a code cell (YAML values) and the remaining code."""
+    lines = source.splitlines()
+    option_lines: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _OPTION.match(lines[i])
+        if m:
+            option_lines.append(m.group(1))
+        elif lines[i].strip():
+            break
+        i += 1
+    code = "\n".join(lines[i:]).strip("\n")
+    if not option_lines:
+        return {}, code
+    try:
+        opts = yaml.safe_load("\n".join(option_lines))
+    except yaml.YAMLError:
+        opts = None
+    if isinstance(opts, dict):
+        return {str(k): v for k, v in opts.items()}, code
+    out = {}
+    for line in option_lines:  # tolerant fallback: "key: value" per line, value as text
+        key, _, value = line.partition(":")
+        out[key.strip()] = value.strip().strip('"')
+    return out, code
 
 
 def cell_options(source: str) -> dict:
     """Quarto ``#| key: value`` options at the top of a code cell (YAML values)."""
-    lines = []
-    for line in source.splitlines():
-        m = _OPTION.match(line)
-        if not m:
-            if line.strip() == "":
-                continue
-            break
-        lines.append(m.group(1))
-    if not lines:
-        return {}
-    try:
-        opts = yaml.safe_load("\n".join(lines))
-    except yaml.YAMLError:
-        opts = None
-    if isinstance(opts, dict):
-        return {str(k): v for k, v in opts.items()}
-    out = {}
-    for line in lines:  # tolerant fallback: "key: value" per line, value as text
-        key, _, value = line.partition(":")
-        out[key.strip()] = value.strip().strip('"')
-    return out
+    return split_options(source)[0]
 
 
 def _one_line(text: object) -> str:
@@ -109,72 +148,143 @@ def _figure(png_b64: str, figures_dir: Path, rel_dir: str, name: str, caption: s
     return f"![{_one_line(caption) if caption else ''}]({rel_dir}/{file.name}){{{' '.join(attrs)}}}"
 
 
-def cell_blocks(cell, figures_dir: Path, rel_dir: str, name: str) -> list[str]:
-    """Markdown blocks one cell contributes to the report (possibly none)."""
-    tags = cell_tags(cell)
-    if cell.cell_type == "markdown":
-        return [] if tags & SKIP_MARKDOWN_TAGS else [cell.source.strip()]
-    if cell.cell_type != "code" or tags & SKIP_CODE_TAGS:
-        return []
-    opts = cell_options(cell.source)
-    label = opts.get("label")
+def fence(text: str, lang: str = "") -> str:
+    """A fenced code block long enough not to collide with backticks inside ``text``."""
+    ticks = "`" * max(3, max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+
+
+def shorten(text: str, max_lines: int) -> str:
+    """At most ``max_lines`` lines of ``text`` plus a German note on how many were cut."""
+    lines = text.rstrip("\n").splitlines()
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
+    return "\n".join(lines[:max_lines] + [f"… ({len(lines) - max_lines} weitere Zeilen gekürzt)"])
+
+
+def typst_box(kind: str, body: str) -> str:
+    """Wrap Markdown ``body`` in the layout's Typst box ``#<kind>-box[...]``."""
+    return f"```{{=typst}}\n#{kind}-box[\n```\n\n{body}\n\n```{{=typst}}\n]\n```"
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def cell_outputs(cell, options: Mapping, policy: AssemblyPolicy, figures_dir: Path, rel_dir: str,
+                 name: str) -> list[str]:
+    """Markdown blocks of a code cell's outputs under ``policy``."""
+    label = options.get("label")
     label = str(label) if label and str(label).startswith("fig-") else None
-    caption = opts.get("fig-cap")
+    caption = options.get("fig-cap")
     blocks: list[str] = []
     n_images = 0
+    stdout: list[str] = []
+
+    def flush_stdout() -> None:
+        text = "".join(stdout)
+        stdout.clear()
+        if text.strip():
+            blocks.append(fence(shorten(text, policy.max_text_lines), "txt"))
+
     for out in cell.get("outputs", []):
-        if out.get("output_type") not in ("display_data", "execute_result"):
+        kind = out.get("output_type")
+        if kind == "stream":
+            if policy.text_outputs and out.get("name") == "stdout":
+                stdout.append(_text(out.get("text", "")))
+            continue
+        flush_stdout()
+        if kind == "error":
+            if policy.text_outputs:
+                blocks.append(fence(f"{out.get('ename')}: {out.get('evalue')}", "txt"))
+            continue
+        if kind not in ("display_data", "execute_result"):
             continue
         data = out.get("data", {})
         if "text/markdown" in data:
-            md = data["text/markdown"]
-            blocks.append(("".join(md) if isinstance(md, list) else md).strip())
+            blocks.append(_text(data["text/markdown"]).strip())
         elif "image/png" in data:
             n_images += 1
             lab = label if n_images == 1 else (f"{label}-{n_images}" if label else None)
             cap = caption[n_images - 1] if isinstance(caption, list) and n_images <= len(caption) else caption
             if isinstance(cap, list):
                 cap = None
-            png = data["image/png"]
-            png = "".join(png) if isinstance(png, list) else png
             fname = _SAFE_NAME.sub("-", (lab or f"{name}-{n_images}").lower())
-            blocks.append(_figure(png, figures_dir, rel_dir, fname, cap, lab))
+            blocks.append(_figure(_text(data["image/png"]), figures_dir, rel_dir, fname, cap, lab))
+        elif policy.text_outputs and kind == "execute_result" and "text/plain" in data:
+            blocks.append(fence(shorten(_text(data["text/plain"]), policy.max_text_lines), "txt"))
+    flush_stdout()
     return [b for b in blocks if b]
 
 
-def chapter_markdown(nb, chapter_slug: str, figures_dir: Path, rel_dir: str = "figures") -> str:
-    """Markdown of one executed chapter notebook."""
+def cell_blocks(cell, figures_dir: Path, rel_dir: str, name: str, policy: AssemblyPolicy = REPORT) -> list[str]:
+    """Markdown blocks one cell contributes to the document (possibly none)."""
+    tags = set(cell_tags(cell))
+    if cell.cell_type not in ("markdown", "code") or tags & policy.drop_tags:
+        return []
+    box = next((t for t in policy.boxed_tags if t in tags), None)
+    if cell.cell_type == "markdown":
+        text = cell.source.strip()
+        return [typst_box(box, text) if box else text] if text else []
+    options, code = split_options(cell.source)
     blocks: list[str] = []
-    for i, cell in enumerate(nb.cells):
-        blocks += cell_blocks(cell, figures_dir, rel_dir, f"{chapter_slug}-zelle{i:03d}")
+    if policy.show_code and code:
+        intro = next((text for tag, text in policy.code_intros.items() if tag in tags), None)
+        shown = [intro, fence(code, "python")] if intro else [fence(code, "python")]
+        blocks += [typst_box(box, "\n\n".join(shown))] if box else shown
+    if HIDE_OUTPUT_TAG not in tags:
+        blocks += cell_outputs(cell, options, policy, figures_dir, rel_dir, name)
+    return [b for b in blocks if b]
+
+
+def _heading_first(cells: list) -> list[tuple[int, object]]:
+    """``(index, cell)`` with the chapter heading (first ``# …`` Markdown cell) moved before the setup code."""
+    indexed = list(enumerate(cells))
+    for pos, (_, cell) in enumerate(indexed):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            return [indexed[pos]] + indexed[:pos] + indexed[pos + 1:]
+    return indexed
+
+
+def chapter_markdown(nb, chapter_slug: str, figures_dir: Path, rel_dir: str = "figures",
+                     policy: AssemblyPolicy = REPORT) -> str:
+    """Markdown of one executed chapter notebook under ``policy``."""
+    blocks: list[str] = []
+    for i, cell in _heading_first(nb.cells):
+        blocks += cell_blocks(cell, figures_dir, rel_dir, f"{chapter_slug}-zelle{i:03d}", policy)
     return "\n\n".join(blocks)
 
 
-def front_matter(meta: ReportMeta) -> str:
-    """YAML metadata block for the pandoc template; all values are escaped."""
-    lines = ["---", f"title: {yaml_md_string(meta.title)}", f"client: {yaml_md_string(meta.client)}"]
-    if meta.period:
-        lines.append(f"period: {yaml_md_string(meta.period)}")
-    if meta.report_date:
-        lines.append(f"report-date: {yaml_md_string(meta.report_date)}")
-    if meta.consultant:
-        lines.append(f"consultant: {yaml_md_string(meta.consultant)}")
-    if meta.logo:
-        lines.append(f"logo: {yaml_md_string(meta.logo)}")
-    if meta.pseudonymized:
-        lines.append("pseudonymized: true")
+def front_matter(meta) -> str:
+    """YAML metadata block for the pandoc template from a meta dataclass; all text is escaped.
+
+    Field ``report_date`` becomes key ``report-date``; ``None`` and ``False`` are left out.
+    """
+    lines = ["---"]
+    for f in dataclasses.fields(meta):
+        value = getattr(meta, f.name)
+        key = f.name.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            lines.append(f"{key}: true")
+        elif isinstance(value, int):
+            lines.append(f"{key}: {value}")
+        else:
+            lines.append(f"{key}: {yaml_md_string(value)}")
     lines += ["lang: de-DE", "---"]
     return "\n".join(lines)
 
 
 def assemble(
-    notebooks: Iterable[tuple[str, Path]], meta: ReportMeta, figures_dir: Path, rel_dir: str = "figures"
+    notebooks: Iterable[tuple[str, Path]], meta, figures_dir: Path, rel_dir: str = "figures",
+    policy: AssemblyPolicy = REPORT,
 ) -> str:
-    """``(chapter_slug, executed_notebook_path)`` pairs in report order -> full Markdown text."""
+    """``(chapter_slug, executed_notebook_path)`` pairs in document order -> full Markdown text."""
     parts = [front_matter(meta)]
     for slug, path in notebooks:
         nb = nbformat.read(str(path), as_version=4)
-        md = chapter_markdown(nb, slug, figures_dir, rel_dir)
+        md = chapter_markdown(nb, slug, figures_dir, rel_dir, policy)
         if md:
             parts.append(md)
     return "\n\n".join(parts) + "\n"

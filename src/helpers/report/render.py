@@ -1,7 +1,11 @@
 """Assembled Markdown -> PDF. The only module that calls pandoc, Typst or Quarto.
 
-Engines: ``"typst"`` (pandoc from pypandoc-binary + the ``typst`` Python package, always
-available) and ``"quarto"`` (when ``quarto`` is on PATH); ``"auto"`` picks quarto if present.
+Engines (:data:`ENGINES`, the one list the CLI and the batch file accept): ``"typst"`` (pandoc
+from pypandoc-binary + the ``typst`` Python package, always available) and ``"quarto"`` (when
+``quarto`` is on PATH); ``"auto"`` picks quarto if present.
+
+Layouts (:data:`LAYOUTS`): ``"report"`` (client report, ``reports/template/kundenwert.typ``) and
+``"handout"`` (course handout, ``handout.typ``); both read the same ``brand.yml``.
 
 Atomicity: the PDF is compiled into a temporary file in the target folder and moved into
 place with :func:`os.replace` only on success. The caller (pipeline) deletes an old PDF at
@@ -11,6 +15,7 @@ the start of a run, so a failed run never leaves a PDF that looks like a fresh r
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,9 +28,14 @@ from ..exceptions import RenderError
 from .brand import font_dirs, resolved_brand
 
 ENGINES = ("auto", "typst", "quarto")
+"""PDF engines accepted by ``kundenwert report --engine`` and the batch file."""
+LAYOUTS = {"report": TEMPLATE_DIR / "kundenwert-pandoc.typ", "handout": TEMPLATE_DIR / "handout-pandoc.typ"}
+"""Layout name -> pandoc template (it imports the Typst layout from ``_template/``)."""
+LAYOUT_FILES = ("kundenwert.typ", "handout.typ", "typst-show.typ", "typst-template.typ")
+"""Typst files copied into every build folder (the layouts and the Quarto partials)."""
 BUILD_TEMPLATE_DIR = "_template"
-"""Folder (inside the build folder) that receives the Typst template, brand file and logo."""
-PANDOC_TEMPLATE = TEMPLATE_DIR / "kundenwert-pandoc.typ"
+"""Folder (inside the build folder) that receives the Typst templates, brand file and logo."""
+PANDOC_TEMPLATE = LAYOUTS["report"]
 LUA_FILTER = TEMPLATE_DIR / "crossref.lua"
 
 
@@ -52,9 +62,8 @@ def prepare_build_dir(build_dir: Path, logo: str | Path | None = None) -> str | 
     """
     tdir = build_dir / BUILD_TEMPLATE_DIR
     tdir.mkdir(parents=True, exist_ok=True)
-    for name in ("kundenwert.typ", "typst-show.typ", "typst-template.typ"):
-        if (TEMPLATE_DIR / name).exists():
-            shutil.copyfile(TEMPLATE_DIR / name, tdir / name)
+    for name in LAYOUT_FILES:
+        shutil.copyfile(TEMPLATE_DIR / name, tdir / name)
     (tdir / "brand.yml").write_text(yaml.safe_dump(resolved_brand(), allow_unicode=True), "utf-8")
     if not logo:
         return None
@@ -68,19 +77,43 @@ def prepare_build_dir(build_dir: Path, logo: str | Path | None = None) -> str | 
     return name
 
 
-def markdown_to_typst(md_path: Path, typ_path: Path) -> None:
-    """pandoc Markdown -> Typst source with the project's template and cross-reference filter."""
+_EQUAL_COLUMNS = re.compile(r"columns: \(((?:[0-9.]+%, )+[0-9.]+%)\),")
+
+
+def auto_columns(typst_source: str) -> str:
+    """Let Typst size table columns by content where pandoc fell back to equal widths.
+
+    Pandoc gives wide pipe tables equal column widths, which squeezes text columns next to
+    short number columns; ``columns: n`` (auto widths) fits the content instead.
+    """
+
+    def replace(m: re.Match) -> str:
+        widths = [w.strip() for w in m.group(1).split(",")]
+        return f"columns: {len(widths)}," if len(set(widths)) == 1 else m.group(0)
+
+    return _EQUAL_COLUMNS.sub(replace, typst_source)
+
+
+def _layout_template(layout: str) -> Path:
+    if layout not in LAYOUTS:
+        raise RenderError(f"Unbekanntes Layout „{layout}“. Möglich: {', '.join(LAYOUTS)}.")
+    return LAYOUTS[layout]
+
+
+def markdown_to_typst(md_path: Path, typ_path: Path, layout: str = "report") -> None:
+    """pandoc Markdown -> Typst source with the layout's template and the cross-reference filter."""
     import pypandoc
 
     pandoc = pypandoc.get_pandoc_path()
     cmd = [
-        pandoc, str(md_path), "--from", "markdown", "--to", "typst", "--standalone",
-        "--template", str(PANDOC_TEMPLATE), "--lua-filter", str(LUA_FILTER),
+        pandoc, str(md_path), "--from", "markdown", "--to", "typst", "--standalone", "--wrap=preserve",
+        "--template", str(_layout_template(layout)), "--lua-filter", str(LUA_FILTER),
         "--resource-path", str(md_path.parent), "--output", str(typ_path),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=md_path.parent, check=False)
     if proc.returncode != 0:
-        raise RenderError(f"Pandoc konnte den Bericht nicht umwandeln: {proc.stderr.strip()[:2000]}")
+        raise RenderError(f"Pandoc konnte das Dokument nicht umwandeln: {proc.stderr.strip()[:2000]}")
+    typ_path.write_text(auto_columns(typ_path.read_text("utf-8")), "utf-8")
 
 
 def typst_to_pdf(typ_path: Path, pdf_path: Path, root: Path) -> list[str]:
@@ -102,11 +135,11 @@ def _atomic_target(pdf_path: Path) -> Path:
     return Path(tmp)
 
 
-def render_typst(md_path: Path, pdf_path: Path) -> tuple[Path, list[str]]:
+def render_typst(md_path: Path, pdf_path: Path, layout: str = "report") -> tuple[Path, list[str]]:
     """Render with pandoc + Typst; the build folder is ``md_path.parent`` (Typst root)."""
     build = md_path.parent
     typ_path = md_path.with_suffix(".typ")
-    markdown_to_typst(md_path, typ_path)
+    markdown_to_typst(md_path, typ_path, layout)
     tmp = _atomic_target(pdf_path)
     try:
         warnings = typst_to_pdf(typ_path, tmp, build)
@@ -143,8 +176,11 @@ def render_quarto(md_path: Path, pdf_path: Path) -> tuple[Path, list[str]]:
     return pdf_path, []
 
 
-def render(md_path: Path, pdf_path: Path, engine: str = "auto") -> tuple[Path, list[str]]:
-    """Render ``md_path`` (in its build folder) to ``pdf_path`` atomically; returns (pdf, warnings)."""
+def render(md_path: Path, pdf_path: Path, engine: str = "auto", layout: str = "report") -> tuple[Path, list[str]]:
+    """Render ``md_path`` (in its build folder, see :func:`prepare_build_dir`) to ``pdf_path``
+    atomically; returns (pdf, Typst warnings). The Quarto engine sets the report layout only."""
     engine = choose_engine(engine)
-    fn = render_quarto if engine == "quarto" else render_typst
-    return fn(Path(md_path), Path(pdf_path))
+    _layout_template(layout)
+    if engine == "quarto" and layout == "report":
+        return render_quarto(Path(md_path), Path(pdf_path))
+    return render_typst(Path(md_path), Path(pdf_path), layout)

@@ -1,0 +1,29 @@
+"""Chapter "Anhang": the settings the report was computed with and the data ledger.
+
+Nothing is estimated here; the result only fixes what the appendix shows, so the notebook reads
+it the same way as every other chapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pandas as pd
+
+from ..results import ChapterResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppendixResult(ChapterResult):
+    settings: Mapping[str, Any]
+    """Every setting of the report, flat (``ReportConfig.as_settings()``)."""
+    observation_end: pd.Timestamp
+    """Observation end actually used (the setting may be empty = last day with orders)."""
+    ledger: Any
+    """The data ledger (``helpers.validation.Ledger``) or ``None`` for data not read from a file."""
+
+
+def compute(ds, cfg, upstream: Mapping[str, ChapterResult]) -> AppendixResult:
+    """Settings and ledger of this report (no computation beyond collecting them)."""
+    return AppendixResult(settings=cfg.as_settings(), observation_end=ds.observation_end, ledger=ds.ledger)

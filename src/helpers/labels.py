@@ -1,0 +1,208 @@
+"""The German label catalogue: stable English ids in code, German text for the reader here.
+
+Analysis code returns ids (``"champions"``, ``"high"``, ``"usable"``); notebooks, narratives,
+plots and exports translate them with :func:`label` (or the per-kind helpers) at the moment
+they are shown. Settings that refer to a segment (``rfm.segment_rules``, ``rfm.segment_actions``,
+``actions.segment_uplift``) are keyed by id, so renaming a German label changes only the text.
+
+Adding a segment: add its id to :data:`SEGMENTS` with label and action, then use the id in
+``helpers.analysis.rfm.DEFAULT_RULES`` and (optionally) ``ActionSettings.segment_uplift``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+# ---------------------------------------------------------------- RFM segments
+
+SEGMENTS: Mapping[str, tuple[str, str]] = {
+    # id: (German label, recommended action)
+    "champions": (
+        "Champions",
+        "Mit exklusiven Vorteilen und frühem Zugang zu Neuheiten belohnen; als Empfehlungsgeber gewinnen.",
+    ),
+    "loyal": (
+        "Treue Kunden",
+        "Über ein Treueprogramm binden und passende Ergänzungsprodukte anbieten.",
+    ),
+    "potential_loyalists": (
+        "Potenzielle Stammkunden",
+        "Den nächsten Kauf mit persönlichen Empfehlungen und einem Bonusprogramm anstoßen.",
+    ),
+    "new": (
+        "Neukunden",
+        "Mit einer Willkommensstrecke durch das Sortiment führen und den zweiten Kauf anregen.",
+    ),
+    "promising": (
+        "Vielversprechend",
+        "Die Marke bekannt machen und mit einem kleinen Anreiz zum Folgekauf einladen.",
+    ),
+    "need_attention": (
+        "Aufmerksamkeit nötig",
+        "Zeitlich begrenzte Angebote auf Basis der bisherigen Käufe senden.",
+    ),
+    "about_to_sleep": (
+        "Drohen einzuschlafen",
+        "Mit beliebten Produkten und einem Gutschein reaktivieren, bevor der Kontakt abreißt.",
+    ),
+    "cannot_lose": (
+        "Nicht verlieren",
+        "Sofort persönlich ansprechen, Gründe klären und ein starkes Rückgewinnungsangebot machen.",
+    ),
+    "at_risk": (
+        "Gefährdet",
+        "Persönliche Rückgewinnungsaktion mit individuellem Angebot starten.",
+    ),
+    "lost": (
+        "Verloren",
+        "Höchstens mit einer günstigen Reaktivierungskampagne ansprechen; kein Schwerpunkt des Budgets.",
+    ),
+    "unassigned": (
+        "Ohne Zuordnung",
+        "Regeln prüfen: Diese Kunden passen zu keiner Segmentregel.",
+    ),
+    "no_segment": (
+        "Ohne Segment",
+        "",
+    ),
+}
+"""Segment id -> (German name, German recommended action). ``unassigned``: matched no rule;
+``no_segment``: no RFM result available."""
+
+AT_RISK_SEGMENTS: tuple[str, ...] = ("at_risk", "cannot_lose")
+"""Segments of formerly valuable customers who have not bought for a while."""
+
+
+def segment(seg_id: str) -> str:
+    """German name of a segment id; an unknown id (a client's own segment) is shown as given."""
+    entry = SEGMENTS.get(str(seg_id))
+    return entry[0] if entry else str(seg_id)
+
+
+def segment_action(seg_id: str) -> str:
+    """Default German recommended action for a segment id ("" when unknown)."""
+    entry = SEGMENTS.get(str(seg_id))
+    return entry[1] if entry else ""
+
+
+# ---------------------------------------------------------------- other id vocabularies
+
+PRIORITIES: Mapping[str, str] = {"high": "hoch", "medium": "mittel", "low": "niedrig"}
+"""Priority of a segment in the action plan."""
+
+VERDICTS: Mapping[str, str] = {
+    "good": "gut",
+    "usable": "brauchbar",
+    "weak": "schwach",
+    "unknown": "unbekannt",
+}
+"""Verdict of the CLV holdout test."""
+
+CHAPTER_TITLES: Mapping[str, str] = {
+    "summary": "Management Summary",
+    "data": "Datengrundlage",
+    "economics": "Warum Bestandskunden zählen",
+    "rfm": "Kundensegmentierung nach RFM",
+    "clv": "Kaufprognose und Kundenwert",
+    "churn": "Abwanderungsprognose",
+    "actions": "Maßnahmenplan",
+    "appendix": "Anhang",
+}
+"""Chapter slug -> German chapter title (report headings, table of contents, progress)."""
+
+_KINDS: Mapping[str, Mapping[str, str]] = {
+    "priority": PRIORITIES,
+    "verdict": VERDICTS,
+    "chapter": CHAPTER_TITLES,
+}
+
+
+def label(kind: str, id_: str) -> str:
+    """German label of ``id_`` in vocabulary ``kind`` (``segment``, ``priority``, ``verdict``,
+    ``chapter``); raises ``KeyError`` for an unknown id so a typo never reaches a report."""
+    if kind == "segment":
+        return segment(id_)
+    return _KINDS[kind][id_]
+
+
+def priority(id_: str) -> str:
+    return PRIORITIES[id_]
+
+
+def verdict(id_: str) -> str:
+    return VERDICTS[id_]
+
+
+def chapter_title(slug: str) -> str:
+    return CHAPTER_TITLES[slug]
+
+
+# ---------------------------------------------------------------- data ledger
+
+DROP_LABELS: Mapping[str, str] = {
+    "missing_customer": "Verworfen: fehlende Kundennummer",
+    "bad_date": "Verworfen: Datum fehlt oder nicht lesbar",
+    "future_date": "Verworfen: Datum nach dem Beobachtungsende",
+    "bad_amount": "Verworfen: Betrag fehlt oder ist keine Zahl",
+    "zero_amount": "Verworfen: Betrag 0",
+    "returns": "Verworfen: Retoure oder Storno",
+    "duplicate": "Verworfen: exakt doppelte Zeile",
+}
+"""Drop reasons in rule order -> German label."""
+
+FLAG_LABELS: Mapping[str, str] = {
+    "returns_netted": "Retouren/Stornos verrechnet (Zeilen, behalten)",
+    "same_day_orders": "Kunden-Tage mit mehreren Bestellungen (zu einem Kauf zusammengefasst)",
+    "outliers": "Auffällig hohe Beträge (Zeilen, markiert, nicht entfernt)",
+    "nonpositive_customers": "Kundinnen und Kunden mit Nettoumsatz ≤ 0",
+}
+"""Counted flags (nothing dropped) -> German label."""
+
+
+# ---------------------------------------------------------------- settings
+
+SETTING_LABELS: Mapping[str, tuple[str, str]] = {
+    "client_name": ("Auftraggeber", "text"),
+    "consultant": ("Erstellt von", "text"),
+    "logo_path": ("Logo-Datei", "logo"),
+    "observation_end": ("Beobachtungsende (Stichtag)", "date"),
+    "currency": ("Währung", "text"),
+    "gross_margin": ("Deckungsbeitragsmarge (Anteil am Nettoumsatz)", "pct"),
+    "pseudonymize": ("Kundennummern pseudonymisiert", "bool"),
+    "min_customers": ("Mindestzahl Kundinnen und Kunden", "int"),
+    "data.column_map": ("Spaltenzuordnung", "map"),
+    "data.sheet": ("Excel-Tabellenblatt", "auto"),
+    "data.separator": ("CSV-Trennzeichen", "auto"),
+    "data.encoding": ("Zeichenkodierung", "auto"),
+    "data.decimal": ("Dezimalzeichen", "auto"),
+    "data.date_format": ("Datumsformat", "auto"),
+    "data.returns": ("Umgang mit Retouren", "returns"),
+    "data.outlier_factor": ("Ausreißer-Schwelle (Vielfaches des Interquartilsabstands)", "number1"),
+    "economics.cohort_period": ("Kohorten nach", "period"),
+    "economics.cost_per_new_customer": ("Kosten je Neukunde (Annahme)", "eur"),
+    "economics.cost_per_retained_customer": ("Kosten, um eine Bestandskundin oder einen Bestandskunden ein Jahr zu halten (Annahme)", "eur"),
+    "economics.retention_uplift_pp": ("Was-wäre-wenn: Verbesserung der Wiederkaufquote", "pp"),
+    "economics.whatif_years": ("Was-wäre-wenn: Zeitraum in Jahren", "int"),
+    "rfm.segment_rules": ("RFM-Segmentregeln", "rules"),
+    "rfm.segment_actions": ("Abweichende Maßnahmen je Segment", "map"),
+    "clv.holdout_weeks": ("Prüfzeitraum (Holdout) in Wochen", "int"),
+    "clv.horizon_months": ("Prognosezeitraum des Kundenwerts in Monaten", "int"),
+    "clv.discount_rate_yearly": ("Abzinsungssatz pro Jahr", "pct1"),
+    "clv.prediction_days": ("Zeitraum der Kaufprognose in Tagen", "int"),
+    "clv.penalizer": ("Regularisierung (Penalizer) der Modellanpassung", "number3"),
+    "clv.min_repeat_buyers": ("Mindestzahl Wiederkäuferinnen und Wiederkäufer für das Modell", "int"),
+    "churn.window_days": ("Abwanderungsfenster in Tagen", "days_auto"),
+    "churn.min_customers": ("Mindestzahl Kundinnen und Kunden für das Abwanderungsmodell", "int"),
+    "churn.min_class_share": ("Mindestanteil der kleineren Klasse", "pct"),
+    "churn.random_state": ("Startwert des Zufallsgenerators", "int"),
+    "churn.max_fit_rows": ("Höchstzahl Kundinnen und Kunden für das Anpassen der Modelle (Stichprobe)", "int"),
+    "churn.active_days": ("Bewertet werden Kundinnen und Kunden mit letztem Kauf vor höchstens … Tagen", "days_all"),
+    "actions.budget": ("Kampagnenbudget (Annahme)", "eur"),
+    "actions.cost_per_contact": ("Kosten je Kontakt (Annahme)", "eur2"),
+    "actions.reach_days": ("Erreichbar, wenn letzter Kauf weniger als … Tage zurückliegt (Annahme)", "int"),
+    "actions.segment_uplift": ("Erwartete Wirkung eines Kontakts", "uplift"),
+    "actions.default_uplift": ("Erwartete Wirkung in übrigen Segmenten (Annahme)", "pct1"),
+    "actions.max_list_rows": ("Höchstzahl Zeilen je Tabellenblatt der Zielgruppenliste", "int"),
+}
+"""Key of ``ReportConfig.as_settings()`` -> (German label, formatter kind used by the appendix).
+A test enforces a label for every config field."""
