@@ -67,11 +67,12 @@ def test_report_merges_options_and_prints_pdf_last(fake_build, data_file, tmp_pa
     assert "[1/8] Datengrundlage" in err
 
 
-@pytest.mark.parametrize("map_key", ["map", "column_map"])  # column_map: the old name, same meaning
-def test_client_yaml_config(fake_build, data_file, tmp_path, map_key):
+@pytest.mark.parametrize("name_key, map_key", [("name", "map"),            # the keys of a batch client entry
+                                               ("client", "column_map")])  # old names, same meaning
+def test_client_yaml_config(fake_build, data_file, tmp_path, name_key, map_key):
     yml = tmp_path / "kunde.yaml"
     yml.write_text(
-        f"client: Yaml Kunde\ndata: daten.csv\n{map_key}:\n  revenue: Umsatz (€)\n"
+        f"{name_key}: Yaml Kunde\ndata: daten.csv\n{map_key}:\n  revenue: Umsatz (€)\n"
         "settings:\n  gross_margin: 0.4\n  clv:\n    horizon_months: 3\n", "utf-8")
     assert cli.main(["report", "--config", str(yml), "--set", "gross_margin=0.5", "--map", "customer_id=Kunde"]) == 0
     cfg = fake_build["cfg"]

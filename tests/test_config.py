@@ -46,3 +46,16 @@ def test_invalid_settings_are_german_config_errors(settings, fragment):
         ReportConfig.from_settings("X", settings)
     assert fragment in str(err.value)
     assert err.value.exit_code == 2
+
+
+def test_client_settings_merges_layers_and_the_column_map():
+    from helpers.config import client_settings
+
+    merged = client_settings({"clv": {"horizon_months": 6}, "gross_margin": 0.3},   # e.g. batch defaults
+                             {"gross_margin": 0.4, "data.column_map": {"revenue": "Umsatz"}},
+                             None, {"clv.horizon_months": "9"},                      # e.g. --set
+                             column_map={"customer_id": "Kunde"})
+    assert merged == {"clv.horizon_months": "9", "gross_margin": 0.4,
+                      "data.column_map": {"revenue": "Umsatz", "customer_id": "Kunde"}}
+    cfg = ReportConfig.from_settings("K", merged)
+    assert cfg.clv.horizon_months == 9 and dict(cfg.data.column_map)["customer_id"] == "Kunde"

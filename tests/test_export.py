@@ -176,9 +176,11 @@ def test_write_action_lists_writes_exactly_the_plan(plan, tmp_path):
     folder = tmp_path / export.LISTS_FOLDER
     written = export.write_action_lists(res, folder, cfg)
     cols = ["segment", "sheet", "csv", "customers"]
-    assert written[cols].to_dict("records") == res.lists[cols].to_dict("records")
+    planned = export.action_list_plan(res)
+    assert written[cols].to_dict("records") == planned[cols].to_dict("records")
     assert list(res.lists["segment"]) == ["champions", "at_risk", "=evil"]
-    assert sorted(p.name for p in folder.iterdir()) == sorted([export.WORKBOOK_NAME, *res.lists["csv"]])
+    assert list(written["customers"]) == list(res.lists["customers"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted([export.WORKBOOK_NAME, *planned["csv"]])
     wb = openpyxl.load_workbook(folder / export.WORKBOOK_NAME)
     assert wb.sheetnames == ["Champions", "Gefährdet", "=evil"]
     rows = list(wb["Gefährdet"].iter_rows(values_only=True))

@@ -13,7 +13,7 @@ The batch file (YAML) has shared ``defaults:`` and a ``clients:`` list::
         map: {revenue: net_revenue_eur}
         settings: {clv.horizon_months: 6}
 
-``settings`` are read like everywhere else (:func:`helpers.config.flatten_settings`, nested
+``settings`` are read like everywhere else (:func:`helpers.config.client_settings`, nested
 sections or ``section.field`` keys); ``map`` (column mapping, like ``--map`` on the command line)
 becomes ``data.column_map``. Engines: :data:`helpers.report.render.ENGINES`; folder names:
 :func:`helpers.report.slug.client_slug`.
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .config import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, TEMPLATE_DIR, ReportConfig, flatten_settings
+from .config import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, TEMPLATE_DIR, ReportConfig, client_settings
 from .exceptions import ConfigError, KundenwertError
 from .progress import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, ProgressDisplay, format_duration
 from .report.render import ENGINES
@@ -154,7 +154,7 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
                           f"{', '.join(sorted(bad))} (erlaubt: {', '.join(sorted(_DEFAULT_KEYS))}).")
     d_where = f"{path.name}, Abschnitt „defaults“"
     d_map = as_mapping(defaults.get("map"), d_where, "map")
-    d_settings = flatten_settings(as_mapping(defaults.get("settings"), d_where, "settings"))
+    d_settings = client_settings(as_mapping(defaults.get("settings"), d_where, "settings"))
     d_engine = _engine(engine or defaults.get("engine", "auto"), d_where)
     if out_dir is not None:
         out = Path(out_dir).expanduser().resolve()
@@ -189,9 +189,8 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in col_map.items()):
             raise ConfigError(f"{where}: in „map“ müssen Spaltennamen als Text stehen "
                               "(z. B. revenue: \"Umsatz (€)\").")
-        settings = {**d_settings, **flatten_settings(as_mapping(entry.get("settings"), where, "settings"))}
-        if col_map:
-            settings["data.column_map"] = {**dict(settings.get("data.column_map") or {}), **col_map}
+        settings = client_settings(d_settings, as_mapping(entry.get("settings"), where, "settings"),
+                                   column_map=col_map)
         try:
             ReportConfig.from_settings(name, settings)
         except ConfigError as exc:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import batch
-from .config import flatten_settings
+from .config import client_settings
 from .exceptions import ConfigError, KundenwertError
 from .report.render import ENGINES
 
@@ -109,9 +109,10 @@ def _read_client_yaml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"Die Konfigurationsdatei „{path}“ ist kein gültiges YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"Die Konfigurationsdatei „{path}“ muss Schlüssel wie data, client, settings enthalten.")
-    allowed = {"data", "client", "map", "column_map", "settings", "engine", "out"}
-    # "column_map" is the old name of "map" (same meaning), still accepted.
+        raise ConfigError(f"Die Konfigurationsdatei „{path}“ muss Schlüssel wie data, name, settings enthalten.")
+    allowed = {"data", "name", "client", "map", "column_map", "settings", "engine", "out"}
+    # The keys of a batch file's client entry; "client" (= "name") and "column_map" (= "map") are the
+    # old names, still accepted.
     unknown = set(data) - allowed
     if unknown:
         raise ConfigError(
@@ -131,13 +132,10 @@ def config_from_args(args: argparse.Namespace) -> tuple[Path, Any, str, Path | N
         file_cfg = _read_client_yaml(args.config)
         base = args.config.resolve().parent
     where = str(args.config)
-    settings = flatten_settings(batch.as_mapping(file_cfg.get("settings"), where, "settings"))
     column_map = {**batch.as_mapping(file_cfg.get("column_map"), where, "column_map"),
                   **batch.as_mapping(file_cfg.get("map"), where, "map"), **dict(args.map)}
-    if column_map:
-        settings["data.column_map"] = {**dict(settings.get("data.column_map") or {}), **column_map}
-    for key, value in args.set:
-        settings[key] = value
+    settings = client_settings(batch.as_mapping(file_cfg.get("settings"), where, "settings"),
+                               dict(args.set), column_map=column_map)
     if args.no_pseudonym:
         settings["pseudonymize"] = False
     if args.observation_end:
@@ -145,11 +143,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[Path, Any, str, Path | N
     if args.sheet:
         settings["data.sheet"] = args.sheet
     data = args.data or (base / str(file_cfg["data"]) if file_cfg.get("data") else None)
-    client = args.client or file_cfg.get("client")
+    client = args.client or file_cfg.get("name") or file_cfg.get("client")
     if data is None:
         raise ConfigError("Bitte die Datendatei angeben: --data DATEI (oder „data:“ in der YAML-Datei).")
     if not client:
-        raise ConfigError("Bitte den Kundennamen angeben: --client NAME (oder „client:“ in der YAML-Datei).")
+        raise ConfigError("Bitte den Kundennamen angeben: --client NAME (oder „name:“ in der YAML-Datei).")
     try:
         cfg = ReportConfig.from_settings(str(client), settings)
     except ConfigError:

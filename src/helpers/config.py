@@ -289,6 +289,19 @@ def flatten_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+
+def client_settings(*layers: Mapping[str, Any] | None,
+                    column_map: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One client's settings from several sources, e.g. batch defaults, the client's entry and
+    ``--set`` options (later layers win; each flat or nested, see :func:`flatten_settings`), plus
+    the column mapping (``map:`` in YAML, ``--map`` on the CLI), merged into ``data.column_map``."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        out.update(flatten_settings(layer or {}))
+    if column_map:
+        out["data.column_map"] = {**dict(out.get("data.column_map") or {}), **dict(column_map)}
+    return out
+
 _LOWER_BOUNDS: tuple[tuple[str, float, bool], ...] = (
     # (section.field, bound, strict): numeric settings that would give meaningless results below it
     ("economics.cost_per_new_customer", 0, False),

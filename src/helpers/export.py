@@ -365,15 +365,23 @@ def action_list_table(actions: "ActionsResult") -> pd.DataFrame:
     return table
 
 
+def action_list_plan(actions: "ActionsResult") -> pd.DataFrame:
+    """The action plan's list plan with the names the export uses: ``segment`` (id), ``customers``,
+    ``truncated``, ``sheet``, ``csv`` (German names from :func:`segment_list_names`)."""
+    plan = actions.lists.reset_index(drop=True)
+    names = segment_list_names(list(plan["segment"]))
+    return plan.assign(sheet=names["sheet"].to_numpy(dtype=object), csv=names["csv"].to_numpy(dtype=object))
+
+
 def write_action_lists(actions: "ActionsResult", folder: Path, cfg: "ReportConfig") -> pd.DataFrame:
     """Write exactly the target lists planned in ``actions.lists`` into ``folder``.
 
-    One workbook (``actions.lists_workbook``, one sheet per segment, German segment names) plus one
-    CSV per segment; nothing is written when no list is planned. Returns the table of written lists
+    One workbook (:data:`WORKBOOK_NAME`, one sheet per segment, German segment names) plus one CSV
+    per segment; nothing is written when no list is planned. Returns the table of written lists
     (as :func:`write_target_lists`), whose ``segment``, ``sheet``, ``csv`` and ``customers`` equal
-    the plan.
+    :func:`action_list_plan`.
     """
-    plan = actions.lists
+    plan = action_list_plan(actions)
     columns = ["segment", "sheet", "customers", "csv", "truncated"]
     if plan.empty:
         empty = pd.DataFrame(columns=columns)
@@ -381,7 +389,7 @@ def write_action_lists(actions: "ActionsResult", folder: Path, cfg: "ReportConfi
         return empty
     segments = list(plan["segment"])
     written = write_target_lists(action_list_table(actions), segments, folder,
-                                 workbook_name=actions.lists_workbook,
+                                 workbook_name=WORKBOOK_NAME,
                                  max_rows=cfg.actions.max_list_rows, names=segment_names(segments))
     same = ["segment", "sheet", "csv", "customers"]
     if written[same].to_dict("records") != plan[same].to_dict("records"):

@@ -284,11 +284,14 @@ def test_list_plan_names_use_german_labels():
                segment_uplift={"champions": 0.1, "at_risk": 0.2})
     res = act.compute(ds, cfg, {"rfm": rfm, "clv": clv, "churn": _churn(ds, clv)})
     assert res.lists.to_dict("records") == [
-        {"segment": "champions", "customers": 2, "truncated": True, "sheet": "Champions",
-         "csv": "zielgruppe-champions.csv"},
-        {"segment": "at_risk", "customers": 1, "truncated": False, "sheet": "Gefährdet",
-         "csv": "zielgruppe-gefaehrdet.csv"},
+        {"segment": "champions", "customers": 2, "truncated": True},
+        {"segment": "at_risk", "customers": 1, "truncated": False},
     ]
+    from helpers import export
+
+    named = export.action_list_plan(res)
+    assert list(named["sheet"]) == ["Champions", "Gefährdet"]
+    assert list(named["csv"]) == ["zielgruppe-champions.csv", "zielgruppe-gefaehrdet.csv"]
     assert res.segment_actions == {"champions": "Maßnahme champions", "at_risk": "Maßnahme at_risk"}
 
 

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 import pandas as pd
 
-from ..export import WORKBOOK_NAME, segment_list_names
 from ..results import ChapterResult
 from . import crosssell as cs
 from .value import revenue_last_12m
@@ -140,10 +139,7 @@ class ActionsResult(ChapterResult):
     """Category pairs and suggestion counts (``crosssell.skip`` says why not)."""
     lists: pd.DataFrame
     """The target-list plan, one row per list: ``segment`` (id), ``customers`` (count),
-    ``truncated`` (bool: the Excel sheet holds only ``cfg.actions.max_list_rows``), ``sheet``,
-    ``csv`` (names from :func:`helpers.export.segment_list_names`)."""
-    lists_workbook: str
-    """File name of the workbook with one sheet per list."""
+    ``truncated`` (bool: the Excel sheet holds only ``cfg.actions.max_list_rows``)."""
     has_value: bool
     """A customer value in EUR is known for at least one customer."""
     has_risk: bool
@@ -188,7 +184,6 @@ def compute(ds: "Dataset", cfg: "ReportConfig", upstream: Mapping[str, ChapterRe
         segment_actions={str(k): str(v) for k, v in dict(rfm_actions).items()},
         crosssell=cross,
         lists=lists,
-        lists_workbook=WORKBOOK_NAME,
         has_value=bool(table["value"].notna().any()),
         has_risk=has_risk,
         key=key,
@@ -415,15 +410,13 @@ def actionable_segments(matrix: pd.DataFrame, per_segment: pd.DataFrame) -> list
 
 
 def plan_lists(customers: pd.DataFrame, segments: list[str], max_rows: int) -> pd.DataFrame:
-    """The target-list plan: ``segment``, ``customers`` (count), ``truncated`` (more than
-    ``max_rows`` customers: the Excel sheet is shortened, the CSV holds all), ``sheet``, ``csv``."""
+    """The target-list plan: ``segment`` (id), ``customers`` (count), ``truncated`` (more than
+    ``max_rows`` customers: the Excel sheet is shortened, the CSV holds all). File and sheet names
+    are the export's business (:func:`helpers.export.segment_list_names`)."""
     counts = customers["segment"].value_counts()
     plan = pd.DataFrame({"segment": pd.Series(segments, dtype=object)})
     plan["customers"] = [int(counts.get(s, 0)) for s in segments]
     plan["truncated"] = plan["customers"] > max_rows
-    names = segment_list_names(segments)
-    plan["sheet"] = names["sheet"].to_numpy(dtype=object)
-    plan["csv"] = names["csv"].to_numpy(dtype=object)
     return plan
 
 

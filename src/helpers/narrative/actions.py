@@ -15,7 +15,7 @@ import pandas as pd
 from .. import fmt, labels
 from ..analysis import actions as act
 from ..analysis import crosssell as cs
-from ..export import LISTS_FOLDER
+from ..export import LISTS_FOLDER, WORKBOOK_NAME, segment_list_names
 from ..report.display import md_escape
 
 STATUS_LABELS = {
@@ -382,7 +382,7 @@ CROSSSELL_HOWTO = (
 
 # --- target lists --------------------------------------------------------------------------------
 
-def export_text(lists: pd.DataFrame, workbook: str, pseudonymized: bool,
+def export_text(lists: pd.DataFrame, pseudonymized: bool, workbook: str = WORKBOOK_NAME,
                 folder: str = LISTS_FOLDER) -> str:
     """Which target lists the report writes (the plan in ``ActionsResult.lists``) and what the IDs are."""
     ids = ("Die Kundennummern sind pseudonymisiert; die Zuordnung zu echten Nummern ist nur mit dem "
@@ -407,8 +407,11 @@ def export_text(lists: pd.DataFrame, workbook: str, pseudonymized: bool,
     return text
 
 
-def lists_table(lists: pd.DataFrame) -> pd.DataFrame:
-    """German overview of the target lists (segment, sheet, customers, CSV file)."""
+def lists_table(plan: pd.DataFrame) -> pd.DataFrame:
+    """German overview of the target lists (segment, sheet, customers, CSV file) from the action
+    plan's list plan (``ActionsResult.lists``); names as the export writes them."""
+    names = segment_list_names(list(plan["segment"]))
+    lists = plan.reset_index(drop=True).assign(sheet=names["sheet"], csv=names["csv"])
     return pd.DataFrame(
         {
             "Segment": lists["segment"].map(labels.segment),
