@@ -40,6 +40,16 @@ def test_every_summary_figure_names_a_typed_key_figure(sample_results):
         assert spec.attribute in {f.name for f in fields(key)}, (spec.chapter, spec.attribute)
 
 
+def test_key_figures_say_not_computable_with_none_never_nan(sample_results):
+    import math
+
+    for slug, res in sample_results.items():
+        key = getattr(res, "key", None)
+        for f in fields(key) if key is not None else ():
+            value = getattr(key, f.name)
+            assert not (isinstance(value, float) and not math.isfinite(value)), (slug, f.name, value)
+
+
 def test_summary_figures_equal_chapter_figures_to_the_cent(sample_results):
     res = sample_results["summary"]
     shown = {f.spec.id: f for f in res.figures}

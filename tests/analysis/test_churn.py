@@ -143,7 +143,7 @@ def test_skipped_model_still_gives_value_at_risk_from_p_alive():
     assert (r.customers["risk_source"] == "p_alive").all() and (r.customers["value_source"] == "clv").all()
     assert r.key.value_at_risk == pytest.approx(0.25 * 40.0 * len(ids))
     assert r.key.n_risk_p_alive == len(ids) and r.key.value_horizon_months == 12
-    assert np.isnan(r.key.value_at_risk_scored)
+    assert r.key.value_at_risk_scored is None
 
 
 # ---------------------------------------------------------------- value at risk

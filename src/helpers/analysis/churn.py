@@ -537,11 +537,11 @@ class ChurnKeyFigures:
     """Active customers at the training cut-off t1 (count)."""
     n_test: int = 0
     """Active customers at the evaluation cut-off t2 (count)."""
-    churn_rate_train: float = math.nan
+    churn_rate_train: float | None = None
     """Base rate at t1: share (0–1) without a purchase in the window after t1."""
-    churn_rate_test: float = math.nan
+    churn_rate_test: float | None = None
     """Base rate at t2: share (0–1) without a purchase in the window after t2."""
-    single_buyer_churn_rate: float = math.nan
+    single_buyer_churn_rate: float | None = None
     """Base rate (0–1) at t2 among customers with exactly one purchase day."""
     best_model: str | None = None
     """Id of the chosen model (``logit``/``hgb``); ``None`` when the model part was skipped."""
@@ -565,10 +565,10 @@ class ChurnKeyFigures:
     """Scored customers with churn risk >= 50 % (count)."""
     n_inactive_excluded: int = 0
     """Customers not scored because their last purchase is ``churn.active_days`` or more days old."""
-    value_at_risk: float = math.nan
+    value_at_risk: float | None = None
     """Value at risk (EUR): sum of ``value_at_risk`` over all customers (the one
     number quoted everywhere); NaN when no customer has both a risk and a value."""
-    value_at_risk_scored: float = math.nan
+    value_at_risk_scored: float | None = None
     """Part of :attr:`value_at_risk` (EUR) of the customers scored by the churn model."""
     value_horizon_months: int | None = None
     """Horizon (months) of ``value``: ``cfg.clv.horizon_months`` when CLV values are used, 12 for the
@@ -589,12 +589,17 @@ class ChurnKeyFigures:
     """Customers whose risk is ``1 − P(aktiv)`` from the CLV chapter."""
     n_risk_none: int = 0
     """Customers without a risk."""
-    share_top_risk_third: float = math.nan
+    share_top_risk_third: float | None = None
     """Share (0–1) of :attr:`value_at_risk` in the upper risk third of the risk × value matrix."""
     n_high_risk_high_value: int = 0
     """Customers in the upper third of both risk and value (count)."""
-    value_at_risk_high_risk_high_value: float = math.nan
+    value_at_risk_high_risk_high_value: float | None = None
     """Value at risk (EUR) of those customers."""
+
+
+def _number(value: float) -> float | None:
+    """``None`` for NaN/inf: key figures say "not computable" with ``None``, never NaN."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def key_figures(*, window: WindowChoice, customers: pd.DataFrame, matrix: pd.DataFrame | None,
@@ -603,12 +608,12 @@ def key_figures(*, window: WindowChoice, customers: pd.DataFrame, matrix: pd.Dat
     """The typed key figures from the step outputs (pure)."""
     out: dict[str, Any] = {"window_days": window.days, "window_source": window.source}
     if prep is not None:
-        out.update(n_train=prep.n_train, n_test=prep.n_test, churn_rate_train=prep.churn_rate_train,
-                   churn_rate_test=prep.churn_rate_test)
+        out.update(n_train=prep.n_train, n_test=prep.n_test, churn_rate_train=_number(prep.churn_rate_train),
+                   churn_rate_test=_number(prep.churn_rate_test))
     if evaluation is not None:
         m, best = evaluation.metrics, evaluation.best_model
         out.update(
-            single_buyer_churn_rate=evaluation.single_buyer_churn_rate, best_model=best,
+            single_buyer_churn_rate=_number(evaluation.single_buyer_churn_rate), best_model=best,
             roc_auc=float(m.loc[best, "roc_auc"]), pr_auc=float(m.loc[best, "pr_auc"]),
             top_decile_lift=float(m.loc[best, "top_decile_lift"]),
             logit_roc_auc=float(m.loc["logit", "roc_auc"]), hgb_roc_auc=float(m.loc["hgb", "roc_auc"]),
@@ -621,14 +626,14 @@ def key_figures(*, window: WindowChoice, customers: pd.DataFrame, matrix: pd.Dat
     known = var.notna()
     vsrc = customers["value_source"].value_counts()
     rsrc = customers["risk_source"].value_counts()
-    total = float(var[known].sum()) if known.any() else math.nan
+    total = float(var[known].sum()) if known.any() else None
     n_clv = int(vsrc.get("clv", 0))
     n_margin = int(vsrc.get("margin_12m", 0))
     horizon = int(clv_horizon_months) if n_clv else (MARGIN_HORIZON_MONTHS if n_margin else None)
     out.update(
         n_customers=int(len(customers)), value_at_risk=total,
         value_at_risk_scored=(float(var[known & (customers["risk_source"] == "churn")].sum())
-                              if scoring is not None and known.any() else math.nan),
+                              if scoring is not None and known.any() else None),
         value_horizon_months=horizon, n_value_at_risk=int(known.sum()),
         n_without_value=int((customers["risk"].notna() & customers["value"].isna()).sum()),
         n_value_clv=n_clv, n_value_margin_12m=n_margin, n_value_none=int(vsrc.get("none", 0)),
@@ -638,7 +643,7 @@ def key_figures(*, window: WindowChoice, customers: pd.DataFrame, matrix: pd.Dat
     if matrix is not None:
         hh = matrix[(matrix["risk_group"] == 3) & (matrix["value_group"] == 3)].iloc[0]
         top_risk = float(matrix.loc[matrix["risk_group"] == 3, "value_at_risk"].sum())
-        out.update(share_top_risk_third=top_risk / total if total > 0 else math.nan,
+        out.update(share_top_risk_third=top_risk / total if total else None,
                    n_high_risk_high_value=int(hh["customers"]),
                    value_at_risk_high_risk_high_value=float(hh["value_at_risk"]))
     return ChurnKeyFigures(**out)

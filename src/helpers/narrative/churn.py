@@ -241,7 +241,7 @@ def comparison_sentence(res) -> str:
             + "; die zusätzlichen Merkmale lohnen sich also."
         )
         single = res.key.single_buyer_churn_rate
-        if math.isfinite(single) and single > res.key.churn_rate_test:
+        if single is not None and res.key.churn_rate_test is not None and single > res.key.churn_rate_test:
             bg_part += (
                 " Ein Grund: Das BG/NBD-Modell hält Personen mit nur einem Kauf stets für aktiv, hier wanderten "
                 f"von ihnen aber {fmt.pct(single)} ab (insgesamt {fmt.pct(res.key.churn_rate_test)})."
@@ -437,7 +437,7 @@ def value_text(key) -> str:
     horizon = horizon_phrase(key.value_horizon_months)
     note = (f" Für {fmt.integer(key.n_without_value)} weitere Kundinnen und Kunden mit Risikowert liegt kein "
             "Kundenwert vor; sie fehlen in dieser Rechnung.") if key.n_without_value > 0 else ""
-    if not math.isfinite(total):
+    if total is None:
         return "Ohne Risiko- und Wertangaben lässt sich kein gefährdeter Deckungsbeitrag berechnen." + note
     if total <= 0:
         return "Nach dieser Rechnung steht kein nennenswerter Deckungsbeitrag auf dem Spiel." + note
@@ -447,10 +447,10 @@ def value_text(key) -> str:
         "Risiko × Wert)."
     )
     scored = key.value_at_risk_scored
-    if key.n_risk_p_alive > 0 and math.isfinite(scored):
+    if key.n_risk_p_alive > 0 and scored is not None:
         text += (f" Davon entfallen {fmt.eur(scored)} auf die {fmt.integer(key.n_risk_churn)} vom Modell "
                  "bewerteten aktiven Kundinnen und Kunden.")
-    if math.isfinite(key.share_top_risk_third):
+    if key.share_top_risk_third is not None:
         text += f" Auf das Drittel mit dem höchsten Risiko entfallen {fmt.pct(key.share_top_risk_third)} davon"
         if key.n_high_risk_high_value > 0:
             text += (
