@@ -68,10 +68,11 @@ def test_inclusion_rules(tmp_path, png_bytes):
 
 def test_figure_written_with_caption_and_label(tmp_path, png_bytes):
     md = chapter_markdown(_executed_notebook(png_bytes), "rfm", tmp_path / "figures")
-    assert '![Kunden nach Score: R und F](figures/fig-rfm-heat.png){#fig-rfm-heat width="100%"}' in md
+    # the 3 x 2 in fixture is 10.9 cm high at full width: shrunk to 10 / 10.93 = 91 %
+    assert '![Kunden nach Score: R und F](figures/fig-rfm-heat.png){#fig-rfm-heat width="91%"}' in md
     assert (tmp_path / "figures" / "fig-rfm-heat.png").read_bytes() == png_bytes
     # an unlabelled figure gets a file named after chapter and cell, no identifier
-    assert '![](figures/rfm-zelle015-1.png){width="100%"}' in md
+    assert '![](figures/rfm-zelle015-1.png){width="91%"}' in md
     assert (tmp_path / "figures" / "rfm-zelle015-1.png").exists()
 
 
@@ -114,7 +115,24 @@ def test_tall_figures_are_shrunk():
 
     assert png_size(header(800, 600)) == (800, 600)
     assert figure_width_pct(header(800, 400)) == 100  # 8.2 cm high at 16.4 cm width
-    # 1000 x 1000 px: 16.4 cm high at full width -> 11 / 16.4 = 67 %
-    assert figure_width_pct(header(1000, 1000)) == 67
+    # 1000 x 1000 px: 16.4 cm high at full width -> 10 / 16.4 = 61 % (rounded down: 60)
+    assert figure_width_pct(header(1000, 1000)) == 60
     assert figure_width_pct(header(100, 1000)) == 40  # never narrower than 40 %
     assert figure_width_pct(b"not a png") == 100
+
+
+def test_assemble_raises_carets_and_replaces_undrawable_characters(tmp_path, caplog):
+    from helpers.report import checks
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Bestand {#sec-bestand}"),
+        new_markdown_cell("Kunden × Wiederkaufquote^*t*; Segment „Raketen 🚀“."),
+    ])
+    path = tmp_path / "02.ipynb"
+    nbformat.write(nb, str(path))
+    with caplog.at_level("WARNING"):
+        md = assemble([("economics", path)], ReportMeta(client="Start 🚀 GmbH"), tmp_path / "figures")
+    assert "Wiederkaufquote^*t*^;" in md and "🚀" not in md
+    assert '"Start GmbH"' in md and "client-short:" in md
+    assert "🚀" in caplog.text
+    assert checks.check_markdown(md) == []

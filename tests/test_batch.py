@@ -16,29 +16,29 @@ from helpers.progress import ProgressDisplay, estimate_eta, format_duration
 CHAPTER_TITLES = ("Datengrundlage", "Kundensegmentierung nach RFM", "Anhang")
 
 
-def fake_build(data_path, cfg, out_dir, engine="auto", progress=None):
-    """Stand-in for ``build_report``: 'renders' a text file, fails on marked data files."""
-    slug = batch.client_slug(cfg.client_name)
-    client_dir = Path(out_dir) / slug
-    (client_dir / "notebooks").mkdir(parents=True, exist_ok=True)
-    counter = client_dir / "builds.txt"
+def fake_build(data_path, cfg, out_dir, engine="auto", progress=None, folder=None):
+    """Stand-in for ``build_report`` (same contract): 'renders' a text file into the run's build
+    folder, fails on marked data files; counts its builds next to the data file."""
+    build = folder.path
+    (build / "notebooks").mkdir()
+    counter = Path(data_path).parent / f"builds-{folder.slug}.txt"
     counter.write_text(str(int(counter.read_text()) + 1 if counter.exists() else 1))
     text = Path(data_path).read_text("utf-8")
     for i, title in enumerate(CHAPTER_TITLES):
         if progress:
             progress(cfg.client_name, title, i + 1, len(CHAPTER_TITLES))
-        (client_dir / "notebooks" / f"{i:02d}.ipynb").write_text("{}")
+        (build / "notebooks" / f"{i:02d}.ipynb").write_text("{}")
         if i == 1 and "KAPUTT" in text:
             raise DataValidationError(f"{Path(data_path).name}: Spalte „Umsatz“ fehlt.")
         if i == 1 and "ABSTURZ" in text:
             raise ZeroDivisionError("division by zero")
-    pdf = client_dir / f"{slug}.pdf"
+    pdf = build / f"{folder.slug}.pdf"
     pdf.write_text(f"PDF {cfg.client_name} margin={cfg.gross_margin} engine={engine}")
-    return pdf
+    return folder.final(pdf)
 
 
-def builds(out: Path, slug: str) -> int:
-    f = out / slug / "builds.txt"
+def builds(root: Path, slug: str) -> int:
+    f = root / "daten" / f"builds-{slug}.txt"
     return int(f.read_text()) if f.exists() else 0
 
 
@@ -118,6 +118,19 @@ def test_one_slug_function_and_one_list_of_engines():
         ("  - name: A\n    data: daten/a.csv\n    engine: word\n", "unbekannte Engine 'word'"),
         ("  - name: Alpha GmbH\n    data: daten/a.csv\n  - name: alpha gmbh\n    data: daten/c.csv\n",
          "gleicher Ausgabeordner"),
+        ("  - name: Müller & Söhne GmbH\n    data: daten/a.csv\n  - name: Mueller Soehne GmbH\n"
+         "    data: daten/c.csv\n", "Kunde 2 („Mueller Soehne GmbH“): gleicher Ausgabeordner"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: x\n  - name: B\n    data: daten/c.csv\n    slug: x\n",
+         "wie Kunde 1 („A“)"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: b\n  - name: B\n    data: daten/c.csv\n",
+         "Kunde 2 („B“): gleicher Ausgabeordner"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: ../../x\n", "„slug“ '../../x' ist kein gültiger Ordnername"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: /tmp/x\n", "„slug“ '/tmp/x' ist kein gültiger"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: a/b\n", "z. B. „a-b“"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: ..\n", "kein gültiger Ordnername"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: .versteckt\n", "kein gültiger Ordnername"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: Gross\n", "z. B. „gross“"),
+        ("  - name: A\n    data: daten/a.csv\n    slug: [x]\n", "kein gültiger Ordnername"),
         ("  - name: A\n    data: daten/a.csv\n    map: [revenue]\n", "„map“ muss eine Zuordnung"),
         ("  []\n", "mindestens einem Kunden"),
         ("  - name: A\n    data: [daten/a.csv\n", "kein gültiges YAML (Zeile"),
@@ -156,14 +169,19 @@ def test_one_bad_client_fails_alone_and_keeps_log_and_notebooks(tmp_path):
     assert beta.pdf is None and beta.message == "b.csv: Spalte „Umsatz“ fehlt."
     assert delta.message == "Unerwarteter Fehler (ZeroDivisionError): division by zero"
     assert "wurde nicht gefunden" in eps.message
+    failed = tmp_path / "berichte" / beta.slug / "fehlgeschlagener-lauf"
+    assert Path(beta.log) == failed / "batch.log"
     log = Path(beta.log).read_text("utf-8")
     assert "Kapitel 2/3: Kundensegmentierung nach RFM" in log
     assert "DataValidationError" in log and "Traceback" in log
-    # partial executed notebooks stay for diagnosis, no state for failed clients
-    assert sorted(p.name for p in (tmp_path / "berichte" / beta.slug / "notebooks").iterdir()) == [
-        "00.ipynb", "01.ipynb"]
-    assert not (tmp_path / "berichte" / beta.slug / batch.STATE_FILE).exists()
-    assert batch.exit_code(res) == 1
+    # partial executed notebooks stay for diagnosis in the clearly named folder; no state, no PDF
+    assert sorted(p.name for p in (failed / "notebooks").iterdir()) == ["00.ipynb", "01.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "berichte" / beta.slug).iterdir()) == ["fehlgeschlagener-lauf"]
+    assert Path(alpha.log) == tmp_path / "berichte" / alpha.slug / "batch.log"
+    assert "Fertig nach" in Path(alpha.log).read_text("utf-8")
+    assert (beta.exit_code, delta.exit_code, eps.exit_code) == (2, 1, 2)
+    assert batch.exit_code(res) == 1  # a bug (ZeroDivisionError) among the failures
+    assert batch.exit_code([alpha, beta, eps]) == 2  # only failures the user can fix
     assert batch.exit_code([alpha, gamma]) == 0
 
 
@@ -174,7 +192,7 @@ def test_run_exit_codes_and_summary_on_stdout(tmp_path, capsys, monkeypatch):
     args = parser.parse_args([str(f), "--jobs", "1"])
     orig = batch.run_batch
     monkeypatch.setattr(batch, "run_batch", lambda jobs, **kw: orig(jobs, **{**kw, "in_process": True}))
-    assert batch.run(args, build=fake_build) == 1
+    assert batch.run(args, build=fake_build) == 2  # Beta's data is bad: the user can fix it
     out = capsys.readouterr().out
     assert "| Beta KG" in out and "Spalte „Umsatz“ fehlt." in out
     assert "2 erstellt, 1 mit Fehler, 0 übersprungen" in out
@@ -198,7 +216,7 @@ def test_unchanged_clients_are_skipped_and_changes_trigger_a_rebuild(tmp_path):
     second = run_quiet(jobs)
     assert [r.status for r in second] == ["übersprungen", "Fehler", "übersprungen"]
     assert second[0].pdf == first[0].pdf
-    assert (builds(out, a), builds(out, b), builds(out, c)) == (1, 2, 1)  # failed ones are retried
+    assert (builds(tmp_path, a), builds(tmp_path, b), builds(tmp_path, c)) == (1, 2, 1)  # failed ones are retried
 
     # data content changed (same file name) -> rebuild only that client
     (tmp_path / "daten" / "a.csv").write_text("ok a, neue Zeile", "utf-8")
@@ -214,7 +232,7 @@ def test_unchanged_clients_are_skipped_and_changes_trigger_a_rebuild(tmp_path):
     Path(run_quiet(jobs_typst)[0].pdf).unlink()
     assert [r.status for r in run_quiet(jobs_typst)] == ["OK", "Fehler", "übersprungen"]
     assert [r.status for r in run_quiet(jobs_typst, force=True)] == ["OK", "Fehler", "OK"]
-    assert builds(out, a) == 5 and builds(out, c) == 4
+    assert builds(tmp_path, a) == 5 and builds(tmp_path, c) == 4
 
 
 def test_fingerprint_depends_on_every_input(tmp_path):
@@ -349,8 +367,9 @@ def test_real_batch_with_one_bad_file(tmp_path, monkeypatch):
     jobs = batch.load_batch_file(f)
     res = batch.run_batch(jobs, workers=2, stream=io.StringIO(), tty=False)
     ok, bad = res
-    assert ok.status == "OK" and Path(ok.pdf).is_file() and Path(ok.pdf).read_bytes()[:4] == b"%PDF"
+    assert ok.status == "OK", (ok.message, ok.log and Path(ok.log).read_text("utf-8")[-3000:])
+    assert Path(ok.pdf).is_file() and Path(ok.pdf).read_bytes()[:4] == b"%PDF"
     assert bad.status == "Fehler" and bad.message and Path(bad.log).is_file()
-    assert batch.exit_code(res) == 1
+    assert batch.exit_code(res) == 2  # unreadable data: the user can fix it
     again = batch.run_batch(jobs, workers=2, stream=io.StringIO(), tty=False)
     assert [r.status for r in again] == ["übersprungen", "Fehler"]

@@ -120,6 +120,13 @@ def test_pipeline_errors_use_exception_exit_code(monkeypatch, data_file, capsys)
     assert cli.main(["report", "--data", str(data_file), "--client", "K"]) == 1
     err = capsys.readouterr().err
     assert "Unerwarteter Fehler" in err and "Traceback" not in err
+    # operating-system errors a user can fix: German, exit 2 (not "Unerwarteter Fehler (OSError)")
+    import errno
+
+    monkeypatch.setattr(pipeline, "build_report", fail(OSError(errno.EROFS, "Read-only file system", "/r/x")))
+    assert cli.main(["report", "--data", str(data_file), "--client", "K"]) == 2
+    err = capsys.readouterr().err
+    assert "Fehler: Der Datenträger ist schreibgeschützt („/r/x“)." in err and "Unerwarteter" not in err
 
 
 def test_batch_delegates_to_batch_module(monkeypatch, tmp_path):

@@ -178,15 +178,19 @@ def test_write_action_lists_writes_exactly_the_plan(plan, tmp_path):
     cols = ["segment", "sheet", "csv", "customers"]
     planned = export.action_list_plan(res)
     assert written[cols].to_dict("records") == planned[cols].to_dict("records")
-    assert list(res.lists["segment"]) == ["champions", "at_risk", "=evil"]
+    # priority by possible gain (uplift × risk × value − 0,50 €): at_risk 0.15·0.5·(150 + 100) − 1 = 17.75,
+    # champions 0.05·0.5·(300 + 200) − 1 = 11.5, =evil 0.08·0.5·50 − 0.5 = 1.5 (low, but budgeted);
+    # lost (last purchase 900 days ago) is not reachable
+    assert list(res.lists["segment"]) == ["at_risk", "champions", "=evil"]
     assert list(written["customers"]) == list(res.lists["customers"])
     assert sorted(p.name for p in folder.iterdir()) == sorted([export.WORKBOOK_NAME, *planned["csv"]])
     wb = openpyxl.load_workbook(folder / export.WORKBOOK_NAME)
-    assert wb.sheetnames == ["Champions", "Gefährdet", "=evil"]
+    assert wb.sheetnames == ["Gefährdet", "Champions", "=evil"]
     rows = list(wb["Gefährdet"].iter_rows(values_only=True))
     header = rows[0]
     assert [r[header.index("Segment")] for r in rows[1:]] == ["Gefährdet", "Gefährdet"]
-    assert [r[header.index("Kundennummer")] for r in rows[1:]] == ["K2", "K3"]  # by value, highest first
+    assert [r[header.index("Kundennummer")] for r in rows[1:]] == ["K2", "K3"]  # by expected gain, highest first
+    assert rows[1][header.index("Abwanderungsrisiko")] == 0.5
     assert rows[1][header.index("Empfohlene Maßnahme")] == "'-Rückgewinnen"  # injection guard kept
     assert wb["=evil"].cell(2, 2).value == "'=evil"
     assert "zielgruppe-gefaehrdet.csv" in set(written["csv"])

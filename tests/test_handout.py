@@ -89,7 +89,7 @@ def test_handout_markdown(tmp_path, solutions):
     assert "title: x" not in md  # raw front matter dropped
     images = list((tmp_path / "abb").glob("*.png"))
     assert [p.name for p in images] == ["fig-rfm-test.png"] and images[0].read_bytes().startswith(b"\x89PNG")
-    assert '![Kunden, nach Score](abb/fig-rfm-test.png){#fig-rfm-test width="89%"}' in md  # 4 x 3 px: shrunk like in the report
+    assert '![Kunden, nach Score](abb/fig-rfm-test.png){#fig-rfm-test width="81%"}' in md  # 4 x 3 px: 12,3 cm high at full width, shrunk to 10 / 12,3 = 81 % like in the report
     assert "Siehe @fig-rfm-test und Kapitel „Abwanderungsprognose“." in md
     assert "Es gibt **12** Segmente." in md
     assert "29\n… (20 weitere Zeilen gekürzt)" in md and "\n30\n" not in md

@@ -145,3 +145,40 @@ def test_quarto_engine_renders(tmp_path, png_bytes, pdf_text):  # pragma: no cov
     text = pdf_text(pdf)
     assert "Abbildung 1" in text and "Tabelle 1" in text and "Figure" not in text
     subprocess.run(["quarto", "--version"], check=True)
+
+
+def test_os_errors_of_the_tools_are_recognized():
+    """Typst reports OSError("… (os error 28)") without errno; pandoc writes the C library's text."""
+    import errno
+
+    typst_err = render.os_error_in("No space left on device (os error 28)", "/o/b.pdf")
+    assert typst_err.errno == errno.ENOSPC and typst_err.filename == "/o/b.pdf"
+    pandoc_err = render.os_error_in("pandoc: /o/b.typ: hPutBuf: resource exhausted (No space left on device)", "/o/b.typ")
+    assert pandoc_err.errno == errno.ENOSPC
+    assert render.os_error_in("pandoc: withFile: permission denied (Read-only file system)", "x").errno == errno.EROFS
+    assert render.os_error_in("error: unknown variable: foo", "x") is None
+
+
+def test_typst_os_error_is_an_os_error_not_a_render_error(tmp_path):
+    """Real Typst writing below a file: "Not a directory (os error 20)" -> OSError(ENOTDIR), so the
+    pipeline gives the German exit-2 message instead of exit 1."""
+    import errno
+
+    typ = tmp_path / "a.typ"
+    typ.write_text("= Hallo\n", "utf-8")
+    (tmp_path / "datei").write_text("x")
+    with pytest.raises(OSError) as err:
+        render.typst_to_pdf(typ, tmp_path / "datei" / "a.pdf", tmp_path)
+    assert err.value.errno == errno.ENOTDIR and not isinstance(err.value, RenderError)
+
+
+@pytest.mark.slow
+def test_rendered_pdf_passes_document_checks(tmp_path, png_bytes):
+    from helpers.report import checks
+
+    md = _doc(tmp_path, png_bytes, client="Müller & Söhne " + "Feinkost und Delikatessen " * 5 + "GmbH")
+    pdf, _ = render.render(md, tmp_path / "bericht.pdf", "typst")
+    found = checks.check_pdf(pdf)
+    assert [f.rule for f in checks.errors(found)] == ["reference"]  # the deliberate @fig-gibt-es-nicht
+    header = checks.pdf_page_texts(pdf)[1].splitlines()[0]
+    assert header.endswith("Kundenwert-Analyse") and "…" in header

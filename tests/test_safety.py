@@ -1,4 +1,4 @@
-"""Issue "Real client data": safe folder names, literal printing of hostile text, no network, no stale PDFs."""
+"""Issue "Real client data": safe folder names, literal printing of hostile text, no network, no stale or lost PDFs."""
 
 from __future__ import annotations
 
@@ -47,16 +47,32 @@ def _tiny_csv(path: Path, n_customers: int = 30) -> Path:
     return path
 
 
-def test_failed_run_leaves_no_stale_pdf(tmp_path):
+def _previous_result(out: Path, name: str) -> tuple[Path, bytes]:
+    """A complete earlier result of ``name`` in ``out`` (PDF + key), made through the real folder protocol."""
+    from helpers import privacy
+    from helpers.report.outdir import ClientFolder
+
+    with ClientFolder(out, name) as folder:
+        (folder.path / f"{folder.slug}.pdf").write_bytes(b"%PDF alt")
+        key = privacy.load_or_create_key(folder.path / privacy.KEY_FILE)
+        folder.commit()
+    return folder.target, key
+
+
+def test_failed_run_keeps_previous_result_and_says_where_the_partial_output_is(tmp_path):
     cfg = ReportConfig(client_name="Alt GmbH")
-    old = client_dir(tmp_path, cfg.client_name) / "alt-gmbh.pdf"
-    old.parent.mkdir(parents=True)
-    old.write_bytes(b"%PDF old")
+    target, key = _previous_result(tmp_path, cfg.client_name)
     bad = tmp_path / "leer.csv"
     bad.write_text("customer_id,order_date,revenue\n", "utf-8")
-    with pytest.raises(DataValidationError):
+    with pytest.raises(DataValidationError) as err:
         build_report(bad, cfg, tmp_path, engine="typst")
-    assert not old.exists()
+    assert (target / "alt-gmbh.pdf").read_bytes() == b"%PDF alt"  # previous complete result untouched
+    assert (target / "pseudonym.key").read_text().strip() == key.hex()
+    failed = target / "fehlgeschlagener-lauf"
+    assert "Kopfzeile" in (failed / "FEHLGESCHLAGEN.txt").read_text("utf-8")
+    assert not (failed / "pseudonym.key").exists() and not (failed / "zielgruppen").exists()
+    assert f"„{failed}“" in err.value.kundenwert_note and "ist unverändert" in err.value.kundenwert_note
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alt-gmbh", "leer.csv"]  # no lock, no build folder
 
 
 def _guard_parent(monkeypatch, attempts):
@@ -73,13 +89,12 @@ def _guard_parent(monkeypatch, attempts):
 
 def test_missing_notebook_is_an_error(tmp_path, monkeypatch):
     cfg = ReportConfig(client_name="Alt GmbH")
-    old = client_dir(tmp_path, cfg.client_name) / "alt-gmbh.pdf"
-    old.parent.mkdir(parents=True)
-    old.write_bytes(b"%PDF old")
+    target, _ = _previous_result(tmp_path, cfg.client_name)
     monkeypatch.setattr(chapters.Chapter, "path", property(lambda self: tmp_path / "leer" / self.notebook))
     with pytest.raises(RenderError, match="Kapitel-Notebook fehlt: „Management Summary“"):
         build_report(_tiny_csv(tmp_path / "d.csv"), cfg, tmp_path, engine="typst")
-    assert not old.exists()
+    assert (target / "alt-gmbh.pdf").read_bytes() == b"%PDF alt"
+    assert not (target / "fehlgeschlagener-lauf").exists()  # checked before the folder is touched
 
 
 PARAMETERS = ('data_path = ""\nclient_name = ""\nsettings = {}\nwork_dir = None')

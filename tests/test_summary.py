@@ -56,6 +56,12 @@ def test_summary_figures_equal_chapter_figures_to_the_cent(sample_results):
     assert {"customers", "revenue", "clv_total", "value_at_risk", "expected_gain"} <= set(shown)
     for fig in res.figures:
         assert fig.value == getattr(sample_results[fig.spec.chapter].key, fig.spec.attribute)
+    # money at stake comes with its horizon and its 80 % range (issue 13)
+    for fig_id in ("value_at_risk", "clv_total"):
+        fig = shown[fig_id]
+        assert fig.horizon_months and fig.horizon_months > 0
+        assert fig.low is not None and fig.low <= fig.value <= fig.high
+        assert fig.spec.range_kind == "interval"
     # value at risk: one definition, the same in the churn chapter, the action plan and the summary
     churn, actions = sample_results["churn"], sample_results["actions"]
     var = shown["value_at_risk"].value
@@ -66,20 +72,38 @@ def test_summary_figures_equal_chapter_figures_to_the_cent(sample_results):
     n = shown["customers"].value
     assert n == len(sample_results["rfm"].customers) == len(churn.customers) == len(actions.customers)
     # the German table prints exactly these numbers
-    table = summary.key_figure_table(res)
-    assert fmt.eur(var) in table["Wert"].tolist() and fmt.integer(n) in table["Wert"].tolist()
+    table = summary.key_figure_table(res).set_index("Kennzahl")["Wert"]
+    assert fmt.integer(n) in table.tolist()
+    var_label = next(label for label in table.index if label.startswith("Gefährdeter Deckungsbeitrag"))
+    assert table[var_label].startswith(fmt.eur(var))
 
 
-def test_recommendations_reference_their_chapters(sample_results):
+def test_summary_actions_are_the_plans_best_campaigns_with_owner_timing_and_kpi(sample_results):
     res = sample_results["summary"]
-    recs = summary.recommendations(res)
-    assert 3 <= len(recs) <= 5
-    assert all("(@sec-" in r for r in recs)
-    joined = " ".join(recs)
-    assert "@sec-actions" in joined
-    for seg_id in labels.SEGMENTS:   # segments are named in German, never by id
-        if seg_id not in {labels.segment(seg_id)}:
-            assert f"„{seg_id}“" not in joined
+    plan = sample_results["actions"]
+    budgeted = plan.allocation[(plan.allocation["contacts"] > 0) & (plan.allocation["expected_gain"] > 0)]
+    assert 1 <= len(res.actions) <= 5 and len(res.actions) == min(5, len(budgeted))
+    gains = [a.expected_gain for a in res.actions]
+    assert gains == sorted(gains, reverse=True) and gains[0] == budgeted["expected_gain"].max()
+    assert all(a.segment != "lost" for a in res.actions[:1])
+    text = summary.actions_markdown(res)
+    for a in res.actions:
+        assert f"**{labels.segment(a.segment)}:**" in text and fmt.eur(a.expected_gain) in text
+    assert text.count("Erfolgskennzahl:") == len(res.actions)
+    assert any(owner in text for roles in summary.OWNERS.values() for owner in roles.values())
+    assert "Start in 30 Tagen" in text or "Start in 60 Tagen" in text
+    assert "Kontrollgruppe" in text and "(@sec-actions)" in text
+    assert summary.flow_sentence(res).startswith("**Kundenbewegung")
+
+
+def test_stale_data_is_warned_on_the_summary_page():
+    ds = _tiny_ds()
+    fresh = chapters.compute_all(ds, ReportConfig.from_settings("K", {"report_date": "2026-07-15"}))["summary"]
+    old = chapters.compute_all(ds, ReportConfig.from_settings("K", {"report_date": "2029-01-31"}))["summary"]
+    assert fresh.data_age_days == 15 and summary.stale_warning(fresh) == ""
+    warning = summary.stale_warning(old)
+    assert old.stale and "alte Daten" in warning and "30.06.2026" in warning and "rund 3 Jahre" in warning
+    assert warning in summary.limitations_paragraph(old)
 
 
 def _tiny_ds():
@@ -103,20 +127,18 @@ def test_summary_states_skipped_models_and_recommends_only_what_is_supported():
     lim = summary.limitations(res)
     assert "zu wenige Kundinnen und Kunden mehr als einmal gekauft haben" in lim
     assert "Abwanderungsprognose (@sec-churn) entfällt" in lim
-    recs = summary.recommendations(res)
-    assert not any("@sec-churn" in r or "@sec-clv" in r for r in recs)
+    assert "Kundenwert (@sec-clv) entfallen" in lim
     ids = {f.spec.id for f in res.figures}
     assert "clv_total" not in ids and ids >= {"customers", "revenue"}
     shown = {f.spec.id: f.value for f in res.figures}
     assert shown["customers"] == 3 and shown["revenue"] == pytest.approx(220.0)
     assert summary.intro(res, "Klein GmbH").startswith("Dieser Bericht wertet die Käufe von 3 Kundinnen und Kunden")
-    assert "keine belastbaren Empfehlungen" in summary.recommendations_markdown([])
 
 
 def test_budget_text_is_true_for_the_numbers():
     per_segment = pd.DataFrame({"segment": ["A", "B"], "uplift": [0.1, 0.01], "customers": [2, 1],
                                 "eligible": [2, 0], "contacts": [2, 0], "cost": [2.0, 0.0],
-                                "expected_gain": [15.0, 0.0], "net_gain": [13.0, 0.0], "roi": [6.5, float("nan")],
+                                "saved": [15.0, 0.0], "expected_gain": [13.0, 0.0], "roi": [6.5, float("nan")],
                                 "status": [act.STATUS_ALL, act.STATUS_BELOW_COST]})
     text = actions_text.budget_text(per_segment, act.allocation_totals(per_segment, 100.0), 1.0, True)
     assert f"{fmt.eur(2)} des Budgets von {fmt.eur(100)} an 2 Kundinnen und Kunden" in text
@@ -129,12 +151,17 @@ def test_budget_text_is_true_for_the_numbers():
 def test_appendix_settings_table_lists_every_setting_in_german():
     cfg = ReportConfig.from_settings("Test GmbH", {"gross_margin": 0.35, "actions.budget": 1234.5})
     settings = cfg.as_settings()
-    table = appendix.settings_table(settings, observation_end=END)
+    effective = {"observation_end": END.date().isoformat(), "audience": "b2b", "actions.budget": 9.0,
+                 "actions.cost_per_contact": 50.0}
+    table = appendix.settings_table(settings, effective)
     shown = table.set_index("Einstellung")["Wert"]
     assert set(settings) <= set(labels.SETTING_LABELS)  # every setting has a German label
     assert shown["Deckungsbeitragsmarge (Anteil am Nettoumsatz)"] == "35\u00a0%"
     assert shown["Kampagnenbudget (Annahme)"] == fmt.eur(1234.5)
-    assert shown["Beobachtungsende (Stichtag)"].startswith("30.06.2026")
+    assert shown["Beobachtungsende (Stichtag)"] == "30.06.2026 – letzter Tag mit Bestellungen"
+    assert shown["Kampagnenbudget (Annahme)"] == fmt.eur(1234.5)                     # set: shown as set
+    assert shown["Kosten je Kontakt (Annahme)"] == f"{fmt.eur(50, 2)} – Standard der Zielgruppe"
+    assert shown["Zielgruppe (Privatkundschaft oder Firmenkunden)"] == "Firmenkunden (B2B) – aus den Daten erkannt"
     uplift_rows = [l for l in table["Einstellung"] if l.startswith("Erwartete Wirkung eines Kontakts")]
     assert len(uplift_rows) == len(cfg.actions.segment_uplift)
 

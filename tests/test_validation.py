@@ -33,8 +33,12 @@ def test_every_rule_and_first_failing_reason_wins():
     ])
     out, led, end = apply_rules(df, df, pd.Timestamp("2024-06-30"))
     assert led.rows_read == 9 and led.rows_kept == 2
-    assert led.dropped == {"missing_customer": 2, "bad_date": 1, "future_date": 1, "bad_amount": 1,
-                           "zero_amount": 1, "returns": 0, "duplicate": 1}
+    assert {k: v for k, v in led.dropped.items() if v} == {
+        "missing_customer": 2, "bad_date": 1, "future_date": 1, "bad_amount": 1, "zero_amount": 1, "duplicate": 1}
+    # customers: A kept; B lost every line (bad date, future, bad amount, zero); C only a return
+    assert (led.customers_read, led.customers_kept, led.customers_all_dropped) == (3, 2, 1)
+    assert led.dropped_customers["bad_date"] == 1 and led.dropped_customers["duplicate"] == 1
+    assert led.dropped_customers["missing_customer"] == 0
     assert led.flags["returns_netted"] == 1
     assert end == pd.Timestamp("2024-06-30")
     assert list(out["revenue"]) == [10.0, -4.0]
@@ -109,3 +113,69 @@ def test_german_ledger_table_adds_up():
     assert t["Gelesene Zeilen"] == t["Übernommene Zeilen"] + drops == t["Übernommene Zeilen"] + t["Verworfen insgesamt"]
     f = flags_table(led)
     assert "Retouren/Stornos verrechnet (Zeilen, behalten)" not in set(f["Hinweis"])  # dropped, not netted
+
+
+def test_dates_outside_bulk_by_hand():
+    from helpers.validation import dates_outside_bulk
+
+    day = pd.Timestamp("2024-01-01")
+    days = pd.to_datetime([day + pd.Timedelta(days=i) for i in range(0, 360, 3)]
+                          + ["1900-01-01", "1900-01-01", "2019-06-01"])
+    n = days.to_numpy().astype("datetime64[D]").astype(np.int64)
+    out = dates_outside_bulk(n)
+    # IQR of the 2024 dates is about 180 days -> the gap limit is 365 days: 1900 and 2019 (more than
+    # 4 years before the first 2024 date) are outside, every 2024 date inside
+    assert out.tolist() == [False] * 120 + [True, True, True]
+    # a business growing over ten years without a year-long pause keeps all its dates
+    years = np.concatenate([np.full(2 ** k, k * 300) for k in range(10)])
+    assert not dates_outside_bulk(years).any()
+    assert not dates_outside_bulk(np.array([5])).any()
+
+
+def test_implausible_and_future_dates_go_to_the_ledger():
+    rows = [("A", f"2024-0{m}-10", 10.0) for m in range(1, 10)]
+    rows += [("B", "1900-01-01", 5.0), ("C", "2099-12-31", 7.0), ("A", "2026-12-02", 3.0)]
+    df = frame(rows)
+    out, led, end = apply_rules(df, df, None, today=pd.Timestamp("2026-12-01").date())
+    assert led.dropped["implausible_date"] == 1 and led.dropped["after_run_date"] == 2
+    assert end == pd.Timestamp("2024-09-10")  # never after the run date, and 1900 does not count
+    assert led.customers_read == 3 and led.customers_all_dropped == 2  # B and C had only these lines
+    assert [d["row"] for d in led.dates] == [11, 13, 12]  # sorted by date: 1900, 02.12.2026, 2099
+    assert [d["reason"] for d in led.dates] == ["implausible_date", "after_run_date", "after_run_date"]
+    assert led.run_date == "2026-12-01"
+    # an explicit observation end: later lines are "future", and no run-date rule applies
+    _, led2, end2 = apply_rules(df, df, pd.Timestamp("2030-01-01"), today=pd.Timestamp("2026-12-01").date())
+    assert led2.dropped["future_date"] == 1 and led2.dropped["after_run_date"] == 0
+    assert end2 == pd.Timestamp("2030-01-01")
+
+
+def test_structural_lines_are_not_customers():
+    df = frame([("A", "2024-01-01", 10.0), ("Summe", None, 10.0), ("customer_id", None, np.nan)])
+    masks = {"total_row": np.array([False, True, False]), "header_row": np.array([False, False, True])}
+    _, led, _ = apply_rules(df, df, None, structural=masks)
+    assert led.dropped["total_row"] == 1 and led.dropped["header_row"] == 1
+    assert led.customers_read == 1  # "Summe" and "customer_id" are no customers
+    t = ledger_table(led, customers=True).set_index("Prüfschritt")
+    assert t.loc["Verworfen: Summen- oder Zwischensummenzeile", "Zeilen"] == 1
+    assert pd.isna(t.loc["Verworfen: Summen- oder Zwischensummenzeile", "Kundinnen und Kunden"])
+
+
+def test_customer_ledger_table_adds_up():
+    df = frame([("A", "2024-01-01", 10.0), ("B", "2024-01-02", 0.0), ("C", "2024-01-03", -2.0),
+                ("A", "2024-01-04", 0.0)])
+    _, led, _ = apply_rules(df, df, None)
+    led.customers_with_purchase = 1  # A (the loader sets it from ds.customers)
+    led.check()
+    t = ledger_table(led, customers=True).set_index("Prüfschritt")["Kundinnen und Kunden"]
+    assert t["Gelesene Zeilen"] == 3
+    assert t["Verworfen: Betrag 0"] == 2  # A and B each lost a line
+    assert t["Übernommene Zeilen"] == 2  # A and C
+    lost = [label for label in t.index if label.startswith("Kundinnen und Kunden ohne verbleibenden Kauf")]
+    assert [t[label] for label in lost] == [1, 1]  # B: all lines dropped; C: only a return
+    assert t["Gelesene Zeilen"] == sum(t[label] for label in lost) + t[
+        "Kundinnen und Kunden mit mindestens einem Kauf (ausgewertet)"]
+    back = Ledger.from_dict(json.loads(json.dumps(led.to_dict())))
+    assert back == led and back.customers_no_purchase == 1
+    led.customers_with_purchase = 3
+    with pytest.raises(LedgerError):
+        led.check()

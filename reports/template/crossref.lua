@@ -56,17 +56,31 @@ local function cite(c)
   return out
 end
 
--- Short tables are kept on one page (no orphaned header with one row); long ones may break.
-local KEEP_TOGETHER_ROWS = 15
+-- Short tables are kept on one page (no orphaned header with one row); longer ones may break
+-- (Typst repeats the header row). The limit is in estimated printed lines, not rows: a table with
+-- wrapped text cells is tall, and an unbreakable tall block would leave most of a page empty.
+local KEEP_TOGETHER_LINES = 10
+local CHARS_PER_CELL_LINE = 40
 
-local function body_rows(tbl)
+local function row_lines(row)
+  local lines = 1
+  for _, cell in ipairs(row.cells) do
+    local n = math.ceil(#pandoc.utils.stringify(cell.contents) / CHARS_PER_CELL_LINE)
+    if n > lines then lines = n end
+  end
+  return lines
+end
+
+local function body_lines(tbl)
   local n = 0
-  for _, body in ipairs(tbl.bodies) do n = n + #body.body end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do n = n + row_lines(row) end
+  end
   return n
 end
 
 local function keep_short_tables(tbl)
-  if FORMAT ~= "typst" or body_rows(tbl) > KEEP_TOGETHER_ROWS then return nil end
+  if FORMAT ~= "typst" or body_lines(tbl) > KEEP_TOGETHER_LINES then return nil end
   return {
     pandoc.RawBlock("typst", "#block(breakable: false)["),
     tbl,

@@ -18,12 +18,24 @@ sections or ``section.field`` keys); ``map`` (column mapping, like ``--map`` on 
 becomes ``data.column_map``. Engines: :data:`helpers.report.render.ENGINES`; folder names:
 :func:`helpers.report.slug.client_slug`.
 
+``slug:`` (optional) names the client's folder below ``out``; it must look like a folder name
+the program would choose itself (``[a-z0-9-]``, no ``/``, no ``..``), so everything a client
+writes stays in ``<out>/<slug>/``. Two entries with the same folder are refused before any run
+starts, and so is an entry whose folder already belongs to a different client
+(:func:`helpers.report.outdir.check_owner`).
+
 Every client is rendered by :func:`helpers.report.pipeline.build_report` in its own worker
 process (``ProcessPoolExecutor``, spawn context), so one client's bad data or a crash fails only
-that client. Its log goes to ``<out>/<slug>/batch.log``; partial notebooks stay in place.
+that client. Each client's run holds its folder (:class:`helpers.report.outdir.ClientFolder`:
+lock, build into a temporary folder, atomic swap on success). The log goes to
+``<out>/<slug>/batch.log``; for a failed client the previous complete result stays untouched
+and the log and partial notebooks are in ``<out>/<slug>/fehlgeschlagener-lauf/``.
 A client is skipped when its data file content, settings, mapping, engine and the code are
 unchanged since its last successful build and the PDF still exists
 (``<out>/<slug>/.batch-state.json``); ``--force`` re-renders.
+
+Exit code: 0 when every client is OK or skipped, 2 when clients failed only for reasons the
+user can fix (data, settings, folders, disk), 1 when at least one failure is a bug.
 """
 
 from __future__ import annotations
@@ -46,18 +58,24 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .config import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, TEMPLATE_DIR, ReportConfig, client_settings
-from .exceptions import ConfigError, KundenwertError
+from .exceptions import ConfigError, KundenwertError, translate_error, yaml_error_text
 from .progress import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, ProgressDisplay, format_duration
+from .report.outdir import FAILED_DIR, ClientFolder, check_out_dir, check_owner, client_dir
 from .report.render import ENGINES
-from .report.slug import client_slug
+from .report.slug import SLUG_PATTERN, client_slug
 
 STATE_FILE = ".batch-state.json"
 LOG_FILE = "batch.log"
 _DEFAULT_KEYS = {"out", "engine", "map", "settings"}
 _CLIENT_KEYS = {"name", "data", "map", "settings", "engine", "slug"}
+BATCH_HINT = ("Bitte in der Batch-Datei für diesen Kunden mit „slug:“ einen eigenen Ordnernamen "
+              "angeben (z. B. „slug: mueller-soehne-gmbh-berlin“), den Namen eindeutig machen oder "
+              "mit --out einen anderen Ausgabeordner wählen.")
 
 BuildFn = Callable[..., Path]
-"""``build(data_path, cfg, out_dir, engine=..., progress=...) -> pdf_path`` (the pipeline's contract)."""
+"""``build(data_path, cfg, out_dir, engine=..., progress=..., folder=...) -> pdf_path`` (the pipeline's
+contract): build into ``folder.path`` of the entered :class:`ClientFolder` and return the PDF's
+final path (``folder.final(...)``); the batch writes its state and commits."""
 
 
 # ------------------------------------------------------------------------- batch file
@@ -83,7 +101,12 @@ class ClientJob:
 
     @property
     def log_path(self) -> Path:
+        """The log of the last successful run (a failed run's log: ``failed_log_path``)."""
         return self.client_dir / LOG_FILE
+
+    @property
+    def failed_log_path(self) -> Path:
+        return self.client_dir / FAILED_DIR / LOG_FILE
 
     @property
     def state_path(self) -> Path:
@@ -101,6 +124,8 @@ class ClientResult:
     pdf: str | None = None
     message: str = ""
     log: str | None = None
+    exit_code: int = 0
+    """0 for OK/skipped; for ``Fehler`` 2 (the user can fix it) or 1 (a bug)."""
 
 
 def as_mapping(value: Any, where: str, what: str) -> dict:
@@ -136,9 +161,11 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
     except UnicodeDecodeError as exc:
         raise ConfigError(f"Die Batch-Datei „{path.name}“ ist nicht UTF-8-kodiert.") from exc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (Zeile {mark.line + 1}, Spalte {mark.column + 1})" if mark is not None else ""
-        raise ConfigError(f"Die Batch-Datei „{path.name}“ ist kein gültiges YAML{where}.") from exc
+        raise ConfigError(yaml_error_text(exc, path).replace("Die Datei", "Die Batch-Datei", 1)) from exc
+    except OSError as exc:
+        german = translate_error(exc)
+        raise ConfigError(f"Die Batch-Datei „{path}“ kann nicht gelesen werden. "
+                          f"{german if german is not None else exc}") from exc
     if not isinstance(doc, Mapping):
         raise ConfigError(f"Die Batch-Datei „{path.name}“ muss die Abschnitte „defaults:“ und "
                           "„clients:“ enthalten.")
@@ -168,7 +195,7 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
         raise ConfigError(f"Die Batch-Datei „{path.name}“ braucht unter „clients:“ eine Liste mit "
                           "mindestens einem Kunden.")
     jobs: list[ClientJob] = []
-    seen: dict[str, int] = {}
+    seen: dict[Path, tuple[int, str]] = {}
     for i, entry in enumerate(clients, start=1):
         where = f"{path.name}, Kunde {i}"
         if not isinstance(entry, Mapping):
@@ -195,11 +222,15 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
             ReportConfig.from_settings(name, settings)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from exc
-        slug = str(entry.get("slug") or client_slug(name))
-        if slug in seen:
-            raise ConfigError(f"{where}: gleicher Ausgabeordner „{slug}“ wie Kunde {seen[slug]}; "
-                              "bitte Namen eindeutig machen oder „slug“ angeben.")
-        seen[slug] = i
+        slug = _slug(entry.get("slug"), name, where)
+        folder = client_dir(out, name, slug)
+        if folder in seen:
+            j, other = seen[folder]
+            raise ConfigError(f"{where}: gleicher Ausgabeordner „{folder}“ wie Kunde {j} („{other}“); "
+                              "zwei Einträge würden sich gegenseitig Bericht und Pseudonym-Schlüssel "
+                              "überschreiben. Bitte die Namen eindeutig machen oder für einen der beiden "
+                              "„slug:“ mit einem eigenen Ordnernamen angeben.")
+        seen[folder] = (i, name)
         eng = _engine(entry.get("engine"), where) if entry.get("engine") is not None else d_engine
         if engine is not None:
             eng = d_engine
@@ -208,6 +239,41 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
             settings=settings, engine=eng, out_dir=out, entry=i,
         ))
     return jobs
+
+
+def _slug(value: Any, name: str, where: str) -> str:
+    """The folder name of an entry: ``slug:`` if given (validated like generated names), else the name's."""
+    if value is None or value == "":
+        return client_slug(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not SLUG_PATTERN.fullmatch(value):
+        suggestion = client_slug(str(value)) if isinstance(value, str) else client_slug(name)
+        raise ConfigError(
+            f"{where}: „slug“ {value!r} ist kein gültiger Ordnername. Erlaubt sind Kleinbuchstaben a–z, "
+            "Ziffern und Bindestriche (höchstens 60 Zeichen, ohne „/“, „..“ und absolute Pfade), "
+            f"z. B. „{suggestion}“.")
+    return value
+
+
+def check_folders(jobs: list[ClientJob], batch_file: str | Path | None = None) -> None:
+    """Before any run starts: the output folder is usable and no client's folder belongs to a
+    different client. Raises one German :class:`ConfigError` listing every problem (exit 2)."""
+    problems: list[str] = []
+    prefix = f"{Path(batch_file).name}, " if batch_file is not None else ""
+    for out in dict.fromkeys(j.out_dir for j in jobs):
+        try:
+            check_out_dir(out)
+        except KundenwertError as exc:
+            problems.append(str(exc))
+    if not problems:
+        for job in jobs:
+            try:
+                check_owner(job.client_dir, job.name, BATCH_HINT)
+            except KundenwertError as exc:
+                problems.append(f"{prefix}Kunde {job.entry} („{job.name}“): {exc}")
+    if problems:
+        raise ConfigError("\n".join(problems) + ("\nEs wurde kein Bericht erstellt." if len(jobs) > 1 else ""))
 
 
 # ------------------------------------------------------------------------- skip logic
@@ -262,30 +328,30 @@ def is_up_to_date(job: ClientJob, fp: str) -> str | None:
     return pdf if pdf and Path(pdf).is_file() else None
 
 
-def write_state(job: ClientJob, fp: str, pdf: Path, duration: float) -> None:
-    """Record a successful build (written atomically)."""
-    job.client_dir.mkdir(parents=True, exist_ok=True)
+def write_state(folder: Path, fp: str, pdf: Path, duration: float) -> None:
+    """Record a successful build in ``folder/.batch-state.json`` (the build folder before the commit;
+    ``pdf`` is the PDF's final path)."""
     state = {"fingerprint": fp, "pdf": str(pdf), "duration_s": round(duration, 3),
              "finished": dt.datetime.now().isoformat(timespec="seconds")}
-    tmp = job.state_path.with_suffix(".tmp")
+    path = Path(folder) / STATE_FILE
+    tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, ensure_ascii=False, indent=2), "utf-8")
-    os.replace(tmp, job.state_path)
+    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------------- worker
 
 
-def _default_build(data_path, cfg, out_dir, engine="auto", progress=None) -> Path:
+def _default_build(data_path, cfg, out_dir, engine="auto", progress=None, folder=None) -> Path:
     from .report.pipeline import build_report
 
-    return build_report(data_path, cfg, out_dir, engine=engine, progress=progress)
+    return build_report(data_path, cfg, out_dir, engine=engine, progress=progress, folder=folder)
 
 
 @contextlib.contextmanager
-def _client_log(job: ClientJob, redirect_fds: bool):
-    """Send logging, warnings, prints (and in worker processes fd 1/2 of kernels) to batch.log."""
-    job.client_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(job.log_path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+def _client_log(path: Path, redirect_fds: bool):
+    """Send logging, warnings, prints (and in worker processes fd 1/2 of kernels) to ``path``."""
+    fh = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
     handler = logging.StreamHandler(fh)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -318,6 +384,8 @@ def run_client(job: ClientJob, fp: str, events: Any = None, build: BuildFn | Non
 
     ``events``: a queue-like object (``put``) receiving ``("start", slug)`` and
     ``("chapter", slug, title, i, n)`` tuples (``i`` 1-based) for the progress display.
+    The client's folder is held for the whole run (:class:`ClientFolder`): log and state are
+    written into the build folder and appear in ``<out>/<slug>/`` only with a successful report.
     """
     build = build or _default_build
     t0 = time.monotonic()
@@ -332,27 +400,40 @@ def run_client(job: ClientJob, fp: str, events: Any = None, build: BuildFn | Non
         emit("chapter", job.slug, title, i, n)
 
     emit("start", job.slug)
-    job.state_path.unlink(missing_ok=True)
     log = logging.getLogger("kundenwert.batch")
-    with _client_log(job, redirect_fds) as fh:
-        log.info("Bericht für %s aus %s (Engine %s)", job.name, job.data_path, job.engine)
-        try:
-            if not job.data_path.is_file():
-                raise ConfigError(f"Die Datendatei „{job.data_path}“ wurde nicht gefunden.")
-            cfg = ReportConfig.from_settings(job.name, dict(job.settings))
-            pdf = Path(build(job.data_path, cfg, job.out_dir, engine=job.engine, progress=progress))
-            duration = time.monotonic() - t0
-            write_state(job, fp, pdf, duration)
-            log.info("Fertig nach %.1f s: %s", duration, pdf)
-            return ClientResult(job.name, job.slug, STATUS_OK, duration, str(pdf), "", str(job.log_path))
-        except KundenwertError as exc:
-            message, tb = str(exc), traceback.format_exc()
-        except Exception as exc:  # noqa: BLE001 - isolate every client
-            message, tb = f"Unerwarteter Fehler ({type(exc).__name__}): {exc}", traceback.format_exc()
-        fh.write(tb)
-        log.error("Abgebrochen: %s", message)
-    return ClientResult(job.name, job.slug, STATUS_FAILED, time.monotonic() - t0, None,
-                        message, str(job.log_path))
+    try:
+        if not job.data_path.is_file():
+            raise ConfigError(f"Die Datendatei „{job.data_path}“ wurde nicht gefunden.")
+        cfg = ReportConfig.from_settings(job.name, dict(job.settings))
+        with ClientFolder(job.out_dir, job.name, job.slug, hint=BATCH_HINT) as folder:
+            assert folder.path is not None
+            with _client_log(folder.path / LOG_FILE, redirect_fds) as fh:
+                log.info("Bericht für %s aus %s (Engine %s)", job.name, job.data_path, job.engine)
+                try:
+                    pdf = Path(build(job.data_path, cfg, job.out_dir, engine=job.engine,
+                                     progress=progress, folder=folder))
+                    duration = time.monotonic() - t0
+                    write_state(folder.path, fp, pdf, duration)
+                    log.info("Fertig nach %.1f s: %s", duration, pdf)
+                except BaseException as exc:
+                    fh.write(traceback.format_exc())
+                    log.error("Abgebrochen: %s", _message(exc)[0])
+                    raise
+            folder.commit()
+        return ClientResult(job.name, job.slug, STATUS_OK, duration, str(pdf), "", str(job.log_path))
+    except Exception as exc:  # noqa: BLE001 - isolate every client
+        message, code = _message(exc)
+        failed_log = job.failed_log_path
+        return ClientResult(job.name, job.slug, STATUS_FAILED, time.monotonic() - t0, None, message,
+                            str(failed_log) if failed_log.is_file() else None, code)
+
+
+def _message(exc: BaseException) -> tuple[str, int]:
+    """German message and exit code of a client's failure (2: the user can fix it, 1: a bug)."""
+    german = translate_error(exc)
+    if german is not None:
+        return str(german), int(german.exit_code)
+    return f"Unerwarteter Fehler ({type(exc).__name__}): {exc}", 1
 
 
 def _worker(job: ClientJob, fp: str, events: Any, build: BuildFn | None) -> ClientResult:
@@ -467,11 +548,11 @@ def _run_pool(todo, workers, build, handle, finish, display) -> None:
                         except BrokenProcessPool:
                             res = ClientResult(job.name, job.slug, STATUS_FAILED, None, None,
                                                "Der Arbeitsprozess wurde unerwartet beendet "
-                                               "(z. B. Speichermangel).", str(job.log_path))
+                                               "(z. B. Speichermangel).", None, 1)
                         except Exception as exc:  # noqa: BLE001 - e.g. unpicklable result
                             res = ClientResult(job.name, job.slug, STATUS_FAILED, None, None,
                                                f"Unerwarteter Fehler ({type(exc).__name__}): {exc}",
-                                               str(job.log_path))
+                                               None, 1)
                         finish(res)
                     display.refresh()
             except KeyboardInterrupt:
@@ -521,8 +602,12 @@ def summary_text(results: list[ClientResult], wall: float | None = None) -> str:
 
 
 def exit_code(results: list[ClientResult]) -> int:
-    """0 when every client is OK or skipped, 1 when at least one failed."""
-    return 1 if any(r.status == STATUS_FAILED for r in results) else 0
+    """0 when every client is OK or skipped; 1 when a failure is a bug (exit code 1 or unknown);
+    2 when clients failed only for reasons the user can fix (bad data, settings, folders, disk)."""
+    failed = [r for r in results if r.status == STATUS_FAILED]
+    if not failed:
+        return 0
+    return 2 if all(r.exit_code == 2 for r in failed) else 1
 
 
 # ------------------------------------------------------------------------- CLI
@@ -557,6 +642,7 @@ def run(args: argparse.Namespace, build: BuildFn | None = None) -> int:
     """Run ``kundenwert batch``: progress on stderr, summary table on stdout; returns the exit code."""
     try:
         jobs = load_batch_file(args.batch_file, out_dir=args.out, engine=args.engine)
+        check_folders(jobs, args.batch_file)
     except ConfigError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return exc.exit_code

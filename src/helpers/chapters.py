@@ -60,7 +60,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("churn", "05-abwanderung.ipynb", "helpers.analysis.churn:compute", ("clv",)),
     Chapter("actions", "06-massnahmenplan.ipynb", "helpers.analysis.actions:compute",
             ("rfm", "clv", "churn")),
-    Chapter("appendix", "07-anhang.ipynb", "helpers.analysis.appendix:compute"),
+    Chapter("appendix", "07-anhang.ipynb", "helpers.analysis.appendix:compute", ("actions",)),
 )
 """All chapters in report order (the order of the PDF and of notebook execution)."""
 

@@ -2,7 +2,11 @@
 
 Progress goes to stderr; the absolute PDF path is the last line of stdout. A
 :class:`~helpers.exceptions.KundenwertError` becomes a German message on stderr and the
-exception's exit code (2 for bad input), never a traceback.
+exception's exit code (2 for bad input), never a traceback. Operating-system and library errors a
+user can cause (disk full, read-only or missing rights, a file where a folder belongs, broken
+YAML) are translated to German with exit 2 (:func:`helpers.exceptions.translate_error`); exit 1
+means a bug. When a report run failed, a second line says where its partial output is and that the
+previous complete report is unchanged.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any, Sequence
 
 from . import batch
 from .config import client_settings
-from .exceptions import ConfigError, KundenwertError
+from .exceptions import ConfigError, KundenwertError, translate_error, yaml_error_text
 from .report.render import ENGINES
 
 _GERMAN = {
@@ -106,8 +110,15 @@ def _read_client_yaml(path: Path) -> dict:
         data = yaml.safe_load(path.read_text("utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"Die Konfigurationsdatei „{path}“ wurde nicht gefunden.") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"Die Konfigurationsdatei „{path}“ ist kein gültiges YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Die Konfigurationsdatei „{path}“ ist nicht UTF-8-kodiert. Bitte als "
+                          "UTF-8 speichern.") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_error_text(exc, path).replace("Die Datei", "Die Konfigurationsdatei", 1)) from None
+    except OSError as exc:
+        german = translate_error(exc)
+        raise ConfigError(f"Die Konfigurationsdatei „{path}“ kann nicht gelesen werden. "
+                          f"{german if german is not None else exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"Die Konfigurationsdatei „{path}“ muss Schlüssel wie data, name, settings enthalten.")
     allowed = {"data", "name", "client", "map", "column_map", "settings", "engine", "out"}
@@ -189,25 +200,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import course, handout
 
         return int((course if args.command == "kurs" else handout).main(args.rest))
+    from .report.outdir import failure_note
+
     try:
         if args.command == "batch":
             return int(batch.run(args))
         pdf = run_report(args)
-    except KundenwertError as exc:
-        print(f"Fehler: {exc}", file=sys.stderr)
-        return int(getattr(exc, "exit_code", 1))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("Abgebrochen.", file=sys.stderr)
+        if failure_note(exc):
+            print(failure_note(exc), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: German message instead of a traceback
-        import os
-        import traceback
+        german = translate_error(exc)
+        if german is not None:
+            print(f"Fehler: {german}", file=sys.stderr)
+        else:
+            import os
+            import traceback
 
-        if os.environ.get("KUNDENWERT_DEBUG"):
-            traceback.print_exc()
-        print(f"Unerwarteter Fehler ({type(exc).__name__}): {exc}\n"
-              "Für Details mit KUNDENWERT_DEBUG=1 erneut ausführen.", file=sys.stderr)
-        return 1
+            if os.environ.get("KUNDENWERT_DEBUG"):
+                traceback.print_exc()
+            print(f"Unerwarteter Fehler ({type(exc).__name__}): {exc}\n"
+                  "Für Details mit KUNDENWERT_DEBUG=1 erneut ausführen.", file=sys.stderr)
+        if failure_note(exc):
+            print(failure_note(exc), file=sys.stderr)
+        return int(german.exit_code) if german is not None else 1
     print("Bericht fertig.", file=sys.stderr)
     print(pdf)
     return 0

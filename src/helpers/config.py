@@ -51,6 +51,19 @@ class DataSettings:
     """Negative lines: ``"net"`` them against the customer's revenue or ``"drop"`` them."""
     outlier_factor: float = 10.0
     """A line is flagged as an outlier when revenue > median + factor * IQR of positive lines."""
+    max_text_mb: float = 512.0
+    """Largest amount of text read from one file, in MB (1 MB = 1.000.000 bytes): a CSV after
+    unpacking a ``.gz``, an ``.xlsx`` or Parquet file unpacked. Checked while reading; larger files are
+    refused with a German error. Memory needed is about 7 times this size (1 million lines, a 57 MB CSV,
+    took 650 MB), so the default keeps a run below about 4 GB."""
+    max_line_bytes: int = 1_000_000
+    """Longest line of a CSV file (the header line included), in bytes; checked while reading."""
+    max_field_bytes: int = 100_000
+    """Longest single field (cell) of a CSV file, in bytes; checked while reading."""
+    max_implausible_date_share: float = 0.02
+    """Share of rows (0..1) whose date lies after the run date or far outside the rest of the data
+    (e.g. 1900 among 2024) up to which those rows are dropped and listed in the ledger; above it the
+    run stops with a German error."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +71,45 @@ class EconomicsSettings:
     """Chapter "Warum Bestandskunden zählen"."""
 
     cohort_period: str = "M"
-    """Cohort granularity: ``"M"`` (month) or ``"Q"`` (quarter)."""
+    """Cohort granularity: ``"M"`` (month) or ``"Q"`` (quarter). Monthly cohorts are shown as
+    quarters when there are more than ``max_cohorts`` of them."""
+    max_cohorts: int = 15
+    """Most cohorts (rows) a cohort heatmap shows; with more monthly cohorts the heatmaps use
+    quarters, with more quarterly cohorts the most recent ones are shown and the text says so."""
+    min_group_size: int = 20
+    """Fewest customers behind a share, average or comparison the chapter states in words (a
+    group, a cohort, the new customers of a year); smaller groups are named as too small."""
+    single_cohort_share: float = 0.95
+    """Single acquisition cohort: when at least this share (0..1) of customers made their first
+    purchase within the first ``single_cohort_window`` of the observed period, the data describe
+    one group of customers followed over time (a cohort study), not a customer base with ongoing
+    acquisition."""
+    single_cohort_window: float = 0.2
+    """Share (0..1) of the observed period, counted from its first day, used by
+    ``single_cohort_share`` (0.2 of 18 months = the first 3,6 months)."""
     cost_per_new_customer: float = 50.0
-    """EUR to win one new customer (rule of thumb, 5:1 against retention; replace with client figures)."""
+    """EUR to win one new customer. Default: a rule of thumb (winning costs 5 times as much as
+    keeping, see ``cost_per_retained_customer``) without a primary source; replace with the
+    client's own figures."""
     cost_per_retained_customer: float = 10.0
-    """EUR to retain one existing customer for a year (rule of thumb)."""
+    """EUR to look after one existing customer for a year (retention measures). Default: a rule of
+    thumb; replace with the client's own figures."""
     retention_uplift_pp: float = 5.0
     """What-if: retention improvement in percentage points."""
     whatif_years: int = 3
     """What-if horizon in years."""
+
+    def __post_init__(self) -> None:
+        for name in ("single_cohort_share", "single_cohort_window"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise ConfigError(f"Ungültige Einstellung economics.{name}={value!r}: der Anteil muss "
+                                  "größer als 0 und höchstens 1 sein (z. B. 0.2 für 20 %).")
+        for name in ("max_cohorts", "min_group_size"):
+            value = getattr(self, name)
+            if not value >= 1:
+                raise ConfigError(f"Ungültige Einstellung economics.{name}={value!r}: der Wert muss "
+                                  "mindestens 1 sein.")
 
 
 @dataclass(frozen=True)
@@ -86,13 +129,15 @@ class RfmSettings:
 
 @dataclass(frozen=True)
 class ClvSettings:
-    """Chapter "Kaufprognose und Kundenwert" (BG/NBD + Gamma-Gamma)."""
+    """Chapter "Kaufprognose und Kundenwert" (BG/NBD, MBG/NBD or Pareto/NBD chosen by holdout, + Gamma-Gamma)."""
 
     holdout_weeks: int = 26
     """Length of the holdout period at the end of the data, in weeks (validation needs at least
-    as many weeks of calibration before it)."""
+    as many weeks of calibration before it; a shorter history shortens the holdout to half the
+    history, down to ``min_holdout_weeks``)."""
     horizon_months: int = 12
-    """CLV horizon in months (1 month = 365.25/12 days)."""
+    """Wanted CLV horizon in months (1 month = 365.25/12 days); shortened to the months of history
+    the data cover when they cover fewer (``key.horizon_capped``)."""
     discount_rate_yearly: float = 0.10
     """Yearly discount rate for CLV (0.10 = 10 % p. a.; applied as the equivalent monthly rate)."""
     prediction_days: int = 90
@@ -100,7 +145,20 @@ class ClvSettings:
     penalizer: float = 0.0
     """L2 penalizer for the first fit attempt; a retry with a larger one is reported."""
     min_repeat_buyers: int = 30
-    """Below this many repeat buyers (customers with >= 2 purchase days) the model part is skipped."""
+    """Below this many repeat buyers (customers with >= 2 purchase days) the model part is skipped;
+    the spend model (Gamma-Gamma) needs as many repeat buyers with positive mean spend."""
+    min_customers: int = 100
+    """Below this many customers (with at least one purchase day) the model part is skipped."""
+    min_history_days: int = 90
+    """Below this many days of history (first purchase day to observation end, both included) the
+    model part is skipped."""
+    min_holdout_weeks: int = 8
+    """Shortest holdout period in weeks; with less history (< 2 x this) there is no holdout test and
+    the model is chosen by its likelihood."""
+    range_draws: int = 200
+    """Parameter draws of the parametric bootstrap for the 80 % ranges of the totals (0 = no ranges)."""
+    random_state: int = 42
+    """Seed of the parametric bootstrap (same data and settings = same ranges)."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +168,14 @@ class ChurnSettings:
     window_days: int | None = None
     """Churn = no purchase within this many days after the cut-off; ``None`` = data-driven (P90 of inter-purchase times)."""
     min_customers: int = 200
-    """Below this many customers at the cut-off the model part is skipped."""
+    """Minimum active customers at each cut-off (evaluation t2, training t1); below it the candidate
+    comparison (t2) or the machine-learning models (t1) are skipped."""
     min_class_share: float = 0.05
-    """Skip the model when churners or stayers are rarer than this share."""
+    """Minimum share (0–1) of the rarer class (churners or stayers) at each cut-off; below it the
+    comparison (t2) or the machine-learning models (t1) are skipped."""
+    min_calibration_customers: int = 100
+    """Minimum customers (all, active or not) at the evaluation cut-off for the recency-based risk
+    of customers the chosen score does not cover; below it their risk is unknown."""
     random_state: int = 42
     """Seed for model fitting and sampling."""
     max_fit_rows: int = 200_000
@@ -123,39 +186,89 @@ class ChurnSettings:
     lost. ``None`` = all customers."""
 
 
+AUDIENCES: tuple[str, ...] = ("auto", "b2c", "b2b")
+"""Allowed values of ``ReportConfig.audience``."""
+
+AUDIENCE_DEFAULTS: Mapping[str, Mapping[str, float]] = {
+    # b2c: a written contact (e-mail, newsletter, letter) incl. handling of the offer; budget for
+    #      a few thousand such contacts.
+    "b2c": {"budget": 2_000.0, "cost_per_contact": 0.50},
+    # b2b: a personal contact by the sales team: a prepared phone call by the account manager incl.
+    #      follow-up, about 100 times the cost of an e-mail (a field visit costs several hundred
+    #      euros: set actions.cost_per_contact); the budget covers about 200 such contacts.
+    "b2b": {"budget": 10_000.0, "cost_per_contact": 50.0},
+}
+"""Defaults of ``actions.budget`` and ``actions.cost_per_contact`` (EUR) per audience; used when the
+setting is empty (``None``). Assumptions to be replaced by the client's own figures."""
+
+
 @dataclass(frozen=True)
 class ActionSettings:
     """Chapter "Maßnahmenplan" and target lists."""
 
-    budget: float = 2_000.0
-    """Total campaign budget in EUR (assumption)."""
-    cost_per_contact: float = 0.50
-    """EUR per contacted customer, incl. handling of the offer (assumption)."""
+    budget: float | None = None
+    """Total campaign budget in EUR (assumption); ``None`` = default of the audience
+    (:data:`AUDIENCE_DEFAULTS`: 2.000 € for consumers, 10.000 € for business customers)."""
+    cost_per_contact: float | None = None
+    """EUR per contacted customer, incl. handling of the offer (assumption); ``None`` = default of the
+    audience (:data:`AUDIENCE_DEFAULTS`: 0,50 € for a written contact to consumers, 50 € for a
+    personal sales contact to a business customer)."""
     reach_days: int = 730
     """A customer counts as reachable (contact data probably still valid) when the last purchase is
-    less than this many days before the observation end (assumption); used for the priority."""
+    less than this many days before the observation end (assumption); unreachable customers are not
+    contacted within the budget."""
     segment_uplift: Mapping[str, float] = field(
         default_factory=lambda: {
-            "champions": 0.03,
-            "loyal": 0.05,
-            "potential_loyalists": 0.08,
-            "new": 0.08,
-            "promising": 0.06,
-            "need_attention": 0.10,
-            "about_to_sleep": 0.12,
+            "champions": 0.05,
+            "loyal": 0.08,
+            "potential_loyalists": 0.10,
+            "new": 0.10,
+            "promising": 0.08,
+            "need_attention": 0.12,
+            "about_to_sleep": 0.15,
             "cannot_lose": 0.15,
             "at_risk": 0.15,
-            "lost": 0.02,
+            "lost": 0.03,
         }
     )
-    """Expected uplift per RFM segment id (see ``helpers.labels.SEGMENTS``): share of the customer's value (CLV, EUR) gained by one
-    contact (0..1; assumption, replace with campaign results). Segments given in a setting override
-    these defaults, the others keep them (see ``helpers.analysis.actions.effective_uplift``)."""
-    default_uplift: float = 0.05
-    """Expected uplift (share of value, 0..1) for segments not listed in ``segment_uplift`` (assumption)."""
+    """Uplift per RFM segment id (see ``helpers.labels.SEGMENTS``): share of a customer's value at
+    risk (risk × value if retained, EUR) that one contact saves (0..1; assumption, replace with
+    campaign results from a test with a control group). Segments given in a setting override these
+    defaults, the others keep them (see ``helpers.analysis.actions.effective_uplift``)."""
+    default_uplift: float = 0.08
+    """Uplift (share of the value at risk saved, 0..1) for segments not listed in ``segment_uplift``
+    (assumption)."""
+    uplift_low_factor: float = 0.5
+    """Sensitivity: the low case assumes this multiple of every segment's uplift (0 < factor <= 1)."""
+    uplift_high_factor: float = 1.5
+    """Sensitivity: the high case assumes this multiple of every segment's uplift (>= 1; capped at an
+    uplift of 100 %)."""
+    min_risk: float = 0.05
+    """Customers whose churn risk is below this share (0..1) are never contacted within the budget
+    (negligible risk: nothing to save)."""
+    min_value: float | None = None
+    """Customers whose value if retained is below this amount (EUR) are never contacted within the
+    budget (negligible value); ``None`` = the cost of one contact."""
+    roi_plausible_max: float = 10.0
+    """Plausibility bound of the campaign ROI (ratio; 10 = 1.000 %): a higher ROI is not printed as a
+    result, the report names the assumption that drives it."""
+    forecast_ratio_max: float = 1.5
+    """Segment sanity check: a segment whose revenue forecast (CLV / margin over the CLV horizon) is
+    more than this multiple of its net revenue of the last 12 months (scaled to the same horizon) is
+    flagged as implausibly high."""
     max_list_rows: int = 1_000_000
     """At most this many customers per sheet of the target-list workbook (Excel limit 1.048.576 rows);
     the CSV files always contain all customers."""
+
+    def resolved(self, audience: str) -> dict[str, tuple[float, str]]:
+        """Effective ``budget`` and ``cost_per_contact`` (EUR) for ``audience`` (``"b2c"``/``"b2b"``)
+        with their source: ``"setting"`` (set by the user) or ``"audience_default"``."""
+        defaults = AUDIENCE_DEFAULTS[audience]
+        out = {}
+        for name in ("budget", "cost_per_contact"):
+            value = getattr(self, name)
+            out[name] = (float(value), "setting") if value is not None else (defaults[name], "audience_default")
+        return out
 
 
 @dataclass(frozen=True)
@@ -168,6 +281,8 @@ class ReportConfig:
     logo_path: str | None = None
     observation_end: dt.date | None = None
     """End of the observation period; ``None`` = date of the last order in the data."""
+    report_date: dt.date | None = None
+    """Date the report is written for (title page, "how old is the data"); ``None`` = today."""
     currency: str = "EUR"
     gross_margin: float = 0.30
     """Contribution margin as share of net revenue (0..1); CLV and margins use it."""
@@ -175,6 +290,11 @@ class ReportConfig:
     """Replace customer IDs by a keyed hash in all outputs (DSGVO)."""
     min_customers: int = 20
     """Files with fewer customers are refused."""
+    audience: str = "auto"
+    """Who the client's customers are: ``"b2c"`` (consumers), ``"b2b"`` (business customers) or
+    ``"auto"`` (detected from the data, see ``helpers.analysis.actions.detect_audience``; the action
+    plan states the result and why). Switches the defaults of ``actions.budget`` and
+    ``actions.cost_per_contact`` (:data:`AUDIENCE_DEFAULTS`)."""
     data: DataSettings = field(default_factory=DataSettings)
     economics: EconomicsSettings = field(default_factory=EconomicsSettings)
     rfm: RfmSettings = field(default_factory=RfmSettings)
@@ -198,6 +318,12 @@ class ReportConfig:
                 f"Ungültige Einstellung data.returns={self.data.returns!r}: "
                 "erlaubt sind 'net' (verrechnen) und 'drop' (verwerfen)."
             )
+        if self.audience not in AUDIENCES:
+            raise ConfigError(
+                f"Ungültige Einstellung audience={self.audience!r}: erlaubt sind 'auto' (aus den Daten "
+                "erkennen), 'b2c' (Privatkundschaft) und 'b2b' (Firmenkunden)."
+            )
+        _check_actions(self.actions)
         known_segments = list(dict.fromkeys([*labels.SEGMENTS, *(
             str(rule[0]) for rule in (self.rfm.segment_rules or ()) if isinstance(rule, (tuple, list)) and rule
         )]))
@@ -302,20 +428,57 @@ def client_settings(*layers: Mapping[str, Any] | None,
         out["data.column_map"] = {**dict(out.get("data.column_map") or {}), **dict(column_map)}
     return out
 
+def _check_actions(a: ActionSettings) -> None:
+    """German ``ConfigError`` for action-plan settings outside their meaningful range."""
+    shares = [("actions.default_uplift", a.default_uplift), ("actions.min_risk", a.min_risk)] + [
+        (f"actions.segment_uplift[{seg!r}]", v) for seg, v in dict(a.segment_uplift).items()]
+    for key, value in shares:
+        try:
+            ok = 0 <= float(value) <= 1
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"Ungültige Einstellung {key}={value!r}: der Anteil muss zwischen 0 und 1 "
+                              "liegen (z. B. 0.1 für 10 %).")
+    if not 0 < a.uplift_low_factor <= 1:
+        raise ConfigError(f"Ungültige Einstellung actions.uplift_low_factor={a.uplift_low_factor!r}: "
+                          "der Faktor für den ungünstigen Fall muss größer als 0 und höchstens 1 sein.")
+    if a.uplift_high_factor < 1:
+        raise ConfigError(f"Ungültige Einstellung actions.uplift_high_factor={a.uplift_high_factor!r}: "
+                          "der Faktor für den günstigen Fall muss mindestens 1 sein.")
+    if a.forecast_ratio_max < 1:
+        raise ConfigError(f"Ungültige Einstellung actions.forecast_ratio_max={a.forecast_ratio_max!r}: "
+                          "die Grenze muss mindestens 1 sein (Prognose gleich Vorjahresumsatz).")
+
+
 _LOWER_BOUNDS: tuple[tuple[str, float, bool], ...] = (
     # (section.field, bound, strict): numeric settings that would give meaningless results below it
+    ("data.max_text_mb", 0, True),
+    ("data.max_line_bytes", 0, True),
+    ("data.max_field_bytes", 0, True),
+    ("data.max_implausible_date_share", 0, False),
     ("economics.cost_per_new_customer", 0, False),
     ("economics.cost_per_retained_customer", 0, False),
     ("economics.whatif_years", 0, True),
+    ("economics.retention_uplift_pp", 0, False),
     ("clv.holdout_weeks", 0, True),
     ("clv.horizon_months", 0, True),
     ("clv.discount_rate_yearly", 0, False),
     ("clv.prediction_days", 0, True),
     ("clv.penalizer", 0, False),
+    ("clv.min_customers", 0, False),
+    ("clv.min_history_days", 0, False),
+    ("clv.min_holdout_weeks", 0, True),
+    ("clv.range_draws", 0, False),
+    ("clv.random_state", 0, False),
     ("churn.window_days", 0, True),
     ("churn.max_fit_rows", 0, True),
+    ("churn.min_calibration_customers", 0, True),
     ("actions.budget", 0, False),
     ("actions.cost_per_contact", 0, False),
+    ("actions.reach_days", 0, True),
+    ("actions.min_value", 0, False),
+    ("actions.roi_plausible_max", 0, True),
 )
 
 

@@ -40,6 +40,13 @@ class Dataset:
         datasets built in tests directly from a DataFrame.
     source_name:
         File name of the client export (no directory), for the report.
+    notes:
+        German sentences on how the file was read (format, encoding, separator, decimal mark,
+        columns not taken over).
+    sources:
+        Canonical column -> the column of the client file it was read from (header text as in the
+        file; a repeated name is told apart as ``Name (2)``), e.g. ``{"revenue": "Nettoumsatz (€)"}``.
+        Empty for datasets not read from a file.
     """
 
     transactions: pd.DataFrame
@@ -47,6 +54,7 @@ class Dataset:
     ledger: Any = None
     source_name: str = ""
     notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_revenue(self) -> bool:

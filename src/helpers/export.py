@@ -57,7 +57,8 @@ COLUMNS = {
     "revenue_12m": "Umsatz 12 Monate (€)",
     "clv": "CLV (€)",
     "p_alive": "P(aktiv)",
-    "churn_risk": "Abwanderungsrisiko",
+    "risk": "Abwanderungsrisiko",
+    "expected_gain": "Erw. Zusatz-DB nach Kosten (€)",
     "action": "Empfohlene Maßnahme",
     "next_categories": "Nächste Warengruppen",
     "contact": "Im Budget kontaktieren",
@@ -67,8 +68,8 @@ COLUMNS = {
 _KIND = {
     "r_score": "int", "f_score": "int", "m_score": "int",
     "last_purchase": "date",
-    "revenue": "eur", "revenue_12m": "eur", "clv": "eur",
-    "p_alive": "pct", "churn_risk": "pct",
+    "revenue": "eur", "revenue_12m": "eur", "clv": "eur", "expected_gain": "eur",
+    "p_alive": "pct", "risk": "pct",
 }
 _XLSX_FORMAT = {"int": "0", "eur": '#,##0.00 "€"', "pct": "0.0 %", "date": "DD.MM.YYYY"}
 _WIDTH = {"customer_id": 18, "segment": 24, "action": 48, "next_categories": 34, "last_purchase": 13,
@@ -93,17 +94,20 @@ def neutralize(values: pd.Series) -> pd.Series:
 
 def target_list(table: pd.DataFrame, segment: str | None = None,
                 names: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The target list with German headers (optionally only one ``segment``), sorted by CLV/value.
+    """The target list with German headers (optionally only one ``segment``), sorted by expected gain
+    of a contact (the budgeted contacts first), else by value/CLV.
 
     ``table`` is indexed by ``customer_id`` and has (a subset of) the columns of :data:`COLUMNS`;
     optional columns that are missing or empty in the whole ``table`` are left out. Customers are
-    sorted by ``value`` (or ``clv``) descending. ``names`` maps a ``segment`` value to the name shown
-    (default: the value itself).
+    sorted by ``expected_gain`` (else ``value``, else ``clv``) descending. ``names`` maps a
+    ``segment`` value to the name shown (default: the value itself). ``risk`` is the churn chapter's
+    risk of every customer (the one behind the value at risk).
     """
     keep = [c for c in COLUMNS if c == "customer_id" or c == "segment"
             or (c in table.columns and table[c].notna().any())]
     t = table if segment is None else table[table["segment"] == segment]
-    sort_col = "value" if "value" in t.columns else "clv" if "clv" in t.columns else None
+    sort_col = next((c for c in ("expected_gain", "value", "clv")
+                     if c in t.columns and t[c].notna().any()), None)
     if sort_col is not None:
         t = t.sort_values(sort_col, ascending=False, kind="stable")
     t = t.reset_index().rename(columns={t.index.name or "index": "customer_id"})

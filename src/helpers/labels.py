@@ -43,11 +43,11 @@ SEGMENTS: Mapping[str, tuple[str, str]] = {
     ),
     "about_to_sleep": (
         "Drohen einzuschlafen",
-        "Mit beliebten Produkten und einem Gutschein reaktivieren, bevor der Kontakt abreißt.",
+        "Mit beliebten Produkten und einem Gutschein zum nächsten Kauf einladen.",
     ),
     "cannot_lose": (
         "Nicht verlieren",
-        "Sofort persönlich ansprechen, Gründe klären und ein starkes Rückgewinnungsangebot machen.",
+        "Persönlich ansprechen, die Gründe für das Ausbleiben klären und ein Rückgewinnungsangebot machen.",
     ),
     "at_risk": (
         "Gefährdet",
@@ -71,6 +71,18 @@ SEGMENTS: Mapping[str, tuple[str, str]] = {
 
 AT_RISK_SEGMENTS: tuple[str, ...] = ("at_risk", "cannot_lose")
 """Segments of formerly valuable customers who have not bought for a while."""
+
+NO_BUDGET_FOCUS_SEGMENTS: tuple[str, ...] = ("lost",)
+"""Segments whose action says "no budget focus": the action plan gives them priority ``low`` and
+budget only after every worthwhile contact in the other segments (never the first priority).
+Action texts carry no urgency ("sofort"); urgency is the priority's job."""
+
+AUDIENCE_LABELS: Mapping[str, str] = {
+    "auto": "automatisch aus den Daten erkannt",
+    "b2c": "Privatkundschaft (B2C)",
+    "b2b": "Firmenkunden (B2B)",
+}
+"""Setting ``audience`` -> German label."""
 
 
 def segment(seg_id: str) -> str:
@@ -140,9 +152,14 @@ def chapter_title(slug: str) -> str:
 # ---------------------------------------------------------------- data ledger
 
 DROP_LABELS: Mapping[str, str] = {
+    "empty_row": "Verworfen: leere Zeile",
+    "header_row": "Verworfen: wiederholte Kopfzeile",
+    "total_row": "Verworfen: Summen- oder Zwischensummenzeile",
     "missing_customer": "Verworfen: fehlende Kundennummer",
     "bad_date": "Verworfen: Datum fehlt oder nicht lesbar",
     "future_date": "Verworfen: Datum nach dem Beobachtungsende",
+    "after_run_date": "Verworfen: Datum nach dem Auswertungstag (in der Zukunft)",
+    "implausible_date": "Verworfen: Datum weit außerhalb des übrigen Zeitraums",
     "bad_amount": "Verworfen: Betrag fehlt oder ist keine Zahl",
     "zero_amount": "Verworfen: Betrag 0",
     "returns": "Verworfen: Retoure oder Storno",
@@ -166,10 +183,12 @@ SETTING_LABELS: Mapping[str, tuple[str, str]] = {
     "consultant": ("Erstellt von", "text"),
     "logo_path": ("Logo-Datei", "logo"),
     "observation_end": ("Beobachtungsende (Stichtag)", "date"),
+    "report_date": ("Berichtsdatum", "report_date"),
     "currency": ("Währung", "text"),
     "gross_margin": ("Deckungsbeitragsmarge (Anteil am Nettoumsatz)", "pct"),
     "pseudonymize": ("Kundennummern pseudonymisiert", "bool"),
     "min_customers": ("Mindestzahl Kundinnen und Kunden", "int"),
+    "audience": ("Zielgruppe (Privatkundschaft oder Firmenkunden)", "audience"),
     "data.column_map": ("Spaltenzuordnung", "map"),
     "data.sheet": ("Excel-Tabellenblatt", "auto"),
     "data.separator": ("CSV-Trennzeichen", "auto"),
@@ -178,10 +197,18 @@ SETTING_LABELS: Mapping[str, tuple[str, str]] = {
     "data.date_format": ("Datumsformat", "auto"),
     "data.returns": ("Umgang mit Retouren", "returns"),
     "data.outlier_factor": ("Ausreißer-Schwelle (Vielfaches des Interquartilsabstands)", "number1"),
+    "data.max_text_mb": ("Höchstgröße der gelesenen Datei (entpackt, MB)", "number1"),
+    "data.max_line_bytes": ("Höchstlänge einer Zeile der CSV-Datei (Bytes)", "int"),
+    "data.max_field_bytes": ("Höchstlänge eines Feldes der CSV-Datei (Bytes)", "int"),
+    "data.max_implausible_date_share": ("Höchstanteil verworfener Zeilen mit unplausiblem Datum", "pct1"),
     "economics.cohort_period": ("Kohorten nach", "period"),
+    "economics.max_cohorts": ("Höchstzahl Kohorten in einer Heatmap (mehr Monate: Quartale)", "int"),
+    "economics.min_group_size": ("Mindestzahl Kundinnen und Kunden für eine Aussage über eine Gruppe", "int"),
+    "economics.single_cohort_share": ("Einzige Kohorte: Mindestanteil der ersten Käufe im ersten Teil des Zeitraums", "pct"),
+    "economics.single_cohort_window": ("Einzige Kohorte: Länge dieses ersten Teils (Anteil am Zeitraum)", "pct"),
     "economics.cost_per_new_customer": ("Kosten je Neukunde (Annahme)", "eur"),
     "economics.cost_per_retained_customer": ("Kosten, um eine Bestandskundin oder einen Bestandskunden ein Jahr zu halten (Annahme)", "eur"),
-    "economics.retention_uplift_pp": ("Was-wäre-wenn: Verbesserung der Wiederkaufquote", "pp"),
+    "economics.retention_uplift_pp": ("Was-wäre-wenn: Steigerung der jährlichen Bindungsquote", "pp"),
     "economics.whatif_years": ("Was-wäre-wenn: Zeitraum in Jahren", "int"),
     "rfm.segment_rules": ("RFM-Segmentregeln", "rules"),
     "rfm.segment_actions": ("Abweichende Maßnahmen je Segment", "map"),
@@ -191,9 +218,15 @@ SETTING_LABELS: Mapping[str, tuple[str, str]] = {
     "clv.prediction_days": ("Zeitraum der Kaufprognose in Tagen", "int"),
     "clv.penalizer": ("Regularisierung (Penalizer) der Modellanpassung", "number3"),
     "clv.min_repeat_buyers": ("Mindestzahl Wiederkäuferinnen und Wiederkäufer für das Modell", "int"),
+    "clv.min_customers": ("Mindestzahl Kundinnen und Kunden für das Kaufmodell", "int"),
+    "clv.min_history_days": ("Mindestlänge der Kaufhistorie für das Kaufmodell in Tagen", "int"),
+    "clv.min_holdout_weeks": ("Kürzester Prüfzeitraum (Holdout) in Wochen", "int"),
+    "clv.range_draws": ("Ziehungen für die 80-%-Spannen (parametrischer Bootstrap)", "int"),
+    "clv.random_state": ("Startwert des Zufallsgenerators für die Spannen", "int"),
     "churn.window_days": ("Abwanderungsfenster in Tagen", "days_auto"),
     "churn.min_customers": ("Mindestzahl Kundinnen und Kunden für das Abwanderungsmodell", "int"),
     "churn.min_class_share": ("Mindestanteil der kleineren Klasse", "pct"),
+    "churn.min_calibration_customers": ("Mindestzahl Kundinnen und Kunden für das Risiko nach Tagen seit dem letzten Kauf", "int"),
     "churn.random_state": ("Startwert des Zufallsgenerators", "int"),
     "churn.max_fit_rows": ("Höchstzahl Kundinnen und Kunden für das Anpassen der Modelle (Stichprobe)", "int"),
     "churn.active_days": ("Bewertet werden Kundinnen und Kunden mit letztem Kauf vor höchstens … Tagen", "days_all"),
@@ -202,6 +235,12 @@ SETTING_LABELS: Mapping[str, tuple[str, str]] = {
     "actions.reach_days": ("Erreichbar, wenn letzter Kauf weniger als … Tage zurückliegt (Annahme)", "int"),
     "actions.segment_uplift": ("Erwartete Wirkung eines Kontakts", "uplift"),
     "actions.default_uplift": ("Erwartete Wirkung in übrigen Segmenten (Annahme)", "pct1"),
+    "actions.uplift_low_factor": ("Wirkung im ungünstigen Fall (Vielfaches der Annahme)", "number1"),
+    "actions.uplift_high_factor": ("Wirkung im günstigen Fall (Vielfaches der Annahme)", "number1"),
+    "actions.min_risk": ("Kein Kontakt bei Abwanderungsrisiko unter", "pct"),
+    "actions.min_value": ("Kein Kontakt bei Kundenwert unter (leer = Kosten eines Kontakts)", "eur2"),
+    "actions.roi_plausible_max": ("Plausibilitätsgrenze des ROI (darüber kein Ausweis)", "pct"),
+    "actions.forecast_ratio_max": ("Prüfgrenze Prognose zu Vorjahresumsatz je Segment (Vielfaches)", "number1"),
     "actions.max_list_rows": ("Höchstzahl Zeilen je Tabellenblatt der Zielgruppenliste", "int"),
 }
 """Key of ``ReportConfig.as_settings()`` -> (German label, formatter kind used by the appendix).

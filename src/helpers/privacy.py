@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .exceptions import OutputFolderError
+
 KEY_FILE = "pseudonym.key"
 PREFIX = "K-"
 
@@ -33,10 +35,24 @@ def key_path(out_dir: str | Path, slug: str) -> Path:
 
 
 def load_or_create_key(path: str | Path) -> bytes:
-    """Read the key stored (hex) at ``path``, or create it there (file mode 0600)."""
+    """Read the key stored (hex) at ``path``, or create it there (file mode 0600).
+
+    A damaged key file is a German :class:`~helpers.exceptions.OutputFolderError` (exit 2), never
+    silently replaced: the key maps the pseudonyms of earlier target lists back to customer numbers.
+    """
     path = Path(path)
     if path.exists():
-        return bytes.fromhex(path.read_text("ascii").strip())
+        try:
+            key = bytes.fromhex(path.read_text("ascii").strip())
+        except (ValueError, UnicodeDecodeError):
+            key = b""
+        if len(key) < 16:
+            raise OutputFolderError(
+                f"Der Pseudonym-Schlüssel „{path}“ ist beschädigt. Bitte die Sicherung dieser Datei "
+                "zurückspielen: ohne den ursprünglichen Schlüssel lassen sich die Pseudonyme früherer "
+                "Zielgruppenlisten nicht mehr den Kundennummern zuordnen. Nur wenn das nicht nötig ist, "
+                "die Datei löschen; dann wird ein neuer Schlüssel angelegt.")
+        return key
     path.parent.mkdir(parents=True, exist_ok=True)
     key = new_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

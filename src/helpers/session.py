@@ -104,6 +104,7 @@ def write_prepared(ds: Dataset, work_dir: Path) -> None:
         "observation_end": ds.observation_end.date().isoformat(),
         "source_name": ds.source_name,
         "notes": list(ds.notes),
+        "sources": dict(ds.sources),
     }
     (work_dir / "dataset.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     if ds.ledger is not None:
@@ -128,6 +129,7 @@ def read_prepared(work_dir: Path) -> Dataset:
         ledger=ledger,
         source_name=meta.get("source_name", ""),
         notes=list(meta.get("notes", [])),
+        sources=dict(meta.get("sources", {})),
     )
     for name in ("purchases", "customers"):  # fill the cached properties
         path = work_dir / f"{name}.parquet"

@@ -14,7 +14,7 @@ from helpers.analysis.churn_features import (
     suggest_window,
     top_channels,
 )
-from helpers.analysis.value import customer_value, revenue_last_12m
+from helpers.analysis.value import revenue_last_12m
 from helpers.dataset import from_transactions
 
 CUTOFF = pd.Timestamp("2025-03-31")
@@ -112,12 +112,11 @@ def test_active_filter_and_margin():
     ds = _hand_dataset()
     f = build_features(ds.transactions, ds.purchases, CUTOFF)
     assert list(active_at(f, 60).index) == ["A", "B", "C"]  # E last bought 75 days before
-    # the 12-month margin stand-in of the value at risk (helpers.analysis.value, the one definition)
+    # the 12-month revenue (helpers.analysis.value, the one definition) at the cut-off
     rev = revenue_last_12m(ds.transactions, pd.Timestamp("2025-03-31"))
-    m = customer_value(pd.Index(["A", "C", "D"]), None, rev, 0.5)["value"]
-    # A: (100 + 50 + 30 - 15) * 0.5; C: lines 01.06.2024 (within 365 days), 01.12.2024, 31.03.2025
-    assert m["A"] == pytest.approx(82.5) and m["C"] == pytest.approx(30.0)
-    assert m["D"] == 0.0  # D buys only after that end
+    # A: 100 + 50 + 30 - 15; C: lines 01.06.2024 (within 365 days), 01.12.2024, 31.03.2025
+    assert rev["A"] == pytest.approx(165.0) and rev["C"] == pytest.approx(60.0)
+    assert "D" not in rev.index  # D buys only after that end
 
 
 def _random_shop(seed, n=60):

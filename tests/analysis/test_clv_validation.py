@@ -15,7 +15,48 @@ def test_calibration_end_needs_calibration_as_long_as_holdout():
     assert v.calibration_end(first, pd.Timestamp("2026-03-01"), 26) is None
     end = first + pd.Timedelta(weeks=52)
     assert v.calibration_end(first, end, 26) == first + pd.Timedelta(weeks=26)
-    assert v.calibration_end(first, end - pd.Timedelta(days=1), 26) is None
+    # days counted inclusively: 01.01.–01.07.2026 (= end - 26 weeks) are 182 days = 26 weeks
+    assert v.calibration_end(first, end - pd.Timedelta(days=1), 26) == first + pd.Timedelta(days=181)
+    assert v.calibration_end(first, end - pd.Timedelta(days=2), 26) is None
+    # the CDNOW reference: 01.01.1997–30.09.1997 calibrates a 39-week holdout up to 30.06.1998
+    assert v.calibration_end(pd.Timestamp("1997-01-01"), pd.Timestamp("1998-06-30"), 39) == pd.Timestamp("1997-09-30")
+
+
+def test_history_days_and_supported_horizon():
+    assert v.history_days(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-01")) == 1
+    assert v.history_days(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-30")) == 120
+    # 120 days = 3,94 months: the 4th month counts (at most 7 days missing); 100 days = 3,29 months
+    assert v.supported_horizon_months(120) == 4
+    assert v.supported_horizon_months(100) == 3
+    assert v.supported_horizon_months(365) == 12 and v.supported_horizon_months(1096) == 36
+    assert v.supported_horizon_months(10) == 1  # never 0
+
+
+def test_effective_holdout_weeks():
+    first = pd.Timestamp("2026-01-01")
+    assert v.effective_holdout_weeks(first, first + pd.Timedelta(days=3 * 365), 26, 8) == 26
+    # 204 days of history: half of it is 14 full weeks
+    assert v.effective_holdout_weeks(first, first + pd.Timedelta(days=203), 26, 8) == 14
+    # 14 weeks of history: 7 weeks would be shorter than the minimum of 8
+    assert v.effective_holdout_weeks(first, first + pd.Timedelta(days=97), 26, 8) is None
+    assert v.effective_holdout_weeks(first, first + pd.Timedelta(days=400), 0, 8) is None
+
+
+def test_rank_models_by_mae_then_bias():
+    c = pd.DataFrame({"usable": [True, True, True], "mae": [0.786, 0.765, 0.755],
+                      "pct_error": [-0.121, -0.162, -0.115]}, index=["bgnbd", "mbgnbd", "pareto"])
+    # CDNOW: Pareto/NBD has the smallest MAE; MBG/NBD is within 2 % but has the larger bias
+    assert v.rank_models(c) == ["pareto", "mbgnbd", "bgnbd"]
+    # within 2 % of the best MAE the smaller |bias| wins, even against the best MAE
+    c2 = c.assign(mae=[0.760, 0.765, 0.755], pct_error=[0.02, -0.162, -0.115])
+    assert v.rank_models(c2)[0] == "bgnbd"
+    # a model that could not be fitted or has no MAE never takes part
+    c3 = c.assign(usable=[True, True, False])
+    assert v.rank_models(c3) == ["mbgnbd", "bgnbd"]
+    assert v.rank_models(c.assign(mae=np.nan)) == []
+    # no holdout purchases (bias undefined): MAE alone, then the model order
+    c4 = c.assign(mae=[0.5, 0.5, 0.5], pct_error=np.nan)
+    assert v.rank_models(c4) == ["pareto", "mbgnbd", "bgnbd"]
 
 
 def test_holdout_counts_merges_days_and_excludes_start():

@@ -55,3 +55,17 @@ def test_no_revenue_gives_nan():
 def test_top_share_default_is_top_ten_percent_and_ignores_missing():
     values = pd.Series([float(v) for v in range(1, 21)] + [float("nan")])
     assert cc.top_share(values) == pytest.approx((20 + 19) / 210)
+
+
+def test_top_20_point_lies_on_the_lorenz_curve():
+    rev = pd.Series([7.0, 1.0, 1.0, 1.0])
+    summary = cc.concentration_summary(rev)
+    # top 20 % of 4 customers = 1 customer (7 of 10): the curve passes (3/4, 3/10)
+    assert summary.top_20_customers == 1
+    assert summary.top_20_point == pytest.approx((0.75, 0.3))
+    curve = cc.lorenz_curve(rev)
+    assert ((curve["customer_share"] - 0.75).abs() < 1e-12).any()
+    assert curve.loc[(curve["customer_share"] - 0.75).abs() < 1e-12, "revenue_share"].iloc[0] == pytest.approx(0.3)
+    ten = cc.concentration_summary(pd.Series(range(1, 11), dtype=float))
+    assert ten.top_20_point == pytest.approx((0.8, 1 - 19 / 55))
+    assert cc.concentration_summary(pd.Series([0.0, 0.0])).top_20_point is None

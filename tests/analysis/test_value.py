@@ -1,10 +1,15 @@
-"""The one definition of customer value, churn risk and value at risk, on hand-computed cases."""
+"""The one definition of customer value if retained, churn risk and value at risk, on hand-computed cases."""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analysis.value import customer_risk, customer_value, revenue_last_12m, value_at_risk
+from helpers.analysis import value as vd
+from helpers.analysis.value import (customer_risk, customer_value, discounted_months, margin_run_rate,
+                                    revenue_last_12m, standin_value, value_at_risk, value_at_risk_range,
+                                    value_horizon_months, value_if_retained)
 
 END = pd.Timestamp("2025-12-31")
 
@@ -27,40 +32,57 @@ def test_revenue_last_12m_window_and_returns():
     assert rev.to_dict() == {"A": 70.0, "B": 40.0}
 
 
-def test_value_prefers_clv_and_falls_back_to_the_margin():
+def test_margin_run_rate_divides_by_at_least_one_year():
+    customers = pd.DataFrame({"revenue": [900.0, 900.0, -50.0], "tenure_days": [3 * 365.25, 100, 800]},
+                             index=["long", "short", "returns"])
+    rate = margin_run_rate(customers, 0.3)
+    # 900 * 0.3 = 270 EUR margin: over three years 90 per year; a 100-day history counts as one year
+    assert rate["long"] == pytest.approx(90.0) and rate["short"] == pytest.approx(270.0)
+    assert rate["returns"] == pytest.approx(-15.0 / (800 / 365.25))  # clipped later by customer_value
+
+
+def test_discounted_months_by_hand():
+    assert discounted_months(12, 0.0) == pytest.approx(12.0)
+    # the 12th month is discounted by exactly one year: 1 / 1.1
+    assert discounted_months(12, 0.10) - discounted_months(11, 0.10) == pytest.approx(1 / 1.1)
+    assert discounted_months(1, 0.10) == pytest.approx(1.1 ** (-1 / 12))
+    # 120 EUR per year, no discounting, 6 months -> 60 EUR
+    assert standin_value(pd.Series({"a": 120.0}), 6, 0.0)["a"] == pytest.approx(60.0)
+
+
+def test_value_if_retained_prefers_the_column_and_derives_it_robustly():
+    assert value_if_retained(None) is None
+    frame = pd.DataFrame({"clv": [10.0, 10.0, 5.0], "p_alive": [0.5, 0.005, 1.0]}, index=list("abc"))
+    derived = value_if_retained(frame)
+    assert derived["a"] == pytest.approx(20.0) and np.isnan(derived["b"]) and derived["c"] == 5.0
+    with_column = frame.assign(clv_if_active=[30.0, 40.0, 5.0])
+    assert value_if_retained(with_column).tolist() == [30.0, 40.0, 5.0]
+    assert value_if_retained(frame[["clv"]]) is None
+
+
+def test_value_prefers_clv_if_active_and_falls_back_to_the_run_rate():
     idx = pd.Index(["a", "b", "c", "d"], name="customer_id")
     clv = pd.Series([120.0, np.nan, np.nan, -7.0], index=idx)
-    revenue = pd.Series({"b": 200.0, "d": 50.0})  # c bought nothing in the last 12 months
-    out = customer_value(idx, clv, revenue, 0.25)
-    assert out["value"].tolist() == [120.0, 50.0, 0.0, 0.0]  # d: CLV -7 clipped at 0
-    assert out["value_source"].tolist() == ["clv", "margin_12m", "margin_12m", "clv"]
-
-
-def test_margin_stand_in_is_clipped_at_zero():
-    idx = pd.Index(["a", "b"])
-    out = customer_value(idx, None, pd.Series({"a": -40.0, "b": 10.0}), 0.3)
-    assert out["value"].tolist() == pytest.approx([0.0, 3.0])  # returns exceed purchases: nothing to lose
-    assert (out["value_source"] == "margin_12m").all()
-
-
-def test_value_without_clv_and_revenue_is_missing():
-    idx = pd.Index(["a", "b"])
-    out = customer_value(idx, pd.Series({"a": 5.0}), None, 0.3)
-    assert out.loc["a", "value"] == 5.0 and out.loc["a", "value_source"] == "clv"
-    assert np.isnan(out.loc["b", "value"]) and out.loc["b", "value_source"] == "none"
-    none = customer_value(idx, None, None, 0.3)
+    standin = pd.Series({"a": 1.0, "b": 50.0, "c": -3.0})  # d has no stand-in
+    out = customer_value(idx, clv_if_active=clv, standin=standin)
+    assert out["value"].tolist() == [120.0, 50.0, 0.0, 0.0]  # c: returns exceed purchases, d: CLV clipped
+    assert out["value_source"].tolist() == ["clv_if_active", "run_rate", "run_rate", "clv_if_active"]
+    none = customer_value(idx, clv_if_active=None, standin=None)
     assert none["value"].isna().all() and (none["value_source"] == "none").all()
 
 
-def test_risk_falls_back_to_one_minus_p_alive():
+def test_risk_uses_the_model_then_the_recency_fallback_never_p_alive():
     idx = pd.Index(["a", "b", "c", "d"])
-    churn = pd.Series({"a": 0.8, "b": np.nan})  # c, d not scored
-    alive = pd.Series({"a": 0.1, "b": 0.75, "c": 0.4})
-    out = customer_risk(idx, churn, alive)
-    assert out["risk"].iloc[:3].tolist() == pytest.approx([0.8, 0.25, 0.6])
+    model = pd.Series({"a": 0.8, "b": np.nan})  # c, d not covered
+    fallback = pd.Series({"a": 0.1, "b": 0.75, "c": 0.9})
+    out = customer_risk(idx, model_risk=model, model_source="recency", fallback_risk=fallback)
+    assert out["risk"].iloc[:3].tolist() == pytest.approx([0.8, 0.75, 0.9])
     assert np.isnan(out.loc["d", "risk"])
-    assert out["risk_source"].tolist() == ["churn", "p_alive", "p_alive", "none"]
-    assert customer_risk(idx, None, None)["risk_source"].eq("none").all()
+    assert out["risk_source"].tolist() == ["recency", vd.FALLBACK_SOURCE, vd.FALLBACK_SOURCE, "none"]
+    unknown = customer_risk(idx, model_risk=None, model_source=None, fallback_risk=None)
+    assert unknown["risk_source"].eq("none").all() and unknown["risk"].isna().all()
+    with pytest.raises(TypeError):  # the old signature (risk from 1 − P(aktiv)) is gone on purpose
+        customer_risk(idx, model, pd.Series({"a": 0.1}))
 
 
 def test_value_at_risk_is_risk_times_value_with_nan_where_unknown():
@@ -70,3 +92,18 @@ def test_value_at_risk_is_risk_times_value_with_nan_where_unknown():
     assert var.name == "value_at_risk"
     assert var.iloc[:2].tolist() == [50.0, 0.0] and var.iloc[2:].isna().all()
     assert var.sum() == 50.0  # NaN is skipped in the total
+
+
+def test_value_at_risk_range_scales_the_clv_range():
+    key = SimpleNamespace(clv_if_active_total=1000.0, clv_if_active_total_low=800.0, clv_if_active_total_high=1300.0)
+    assert value_at_risk_range(100.0, key) == pytest.approx((80.0, 130.0))
+    assert value_at_risk_range(None, key) == (None, None)
+    assert value_at_risk_range(100.0, None) == (None, None)
+    assert value_at_risk_range(100.0, SimpleNamespace(clv_if_active_total=0.0, clv_if_active_total_low=0.0,
+                                                      clv_if_active_total_high=1.0)) == (None, None)
+
+
+def test_value_horizon_is_the_clv_chapters_effective_one():
+    assert value_horizon_months(SimpleNamespace(key=SimpleNamespace(horizon_months=4)), 12) == 4
+    assert value_horizon_months(None, 12) == 12
+    assert value_horizon_months(SimpleNamespace(key=None), 6) == 6

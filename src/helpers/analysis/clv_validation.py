@@ -1,9 +1,12 @@
-"""Holdout validation of the purchase-count model and model checks.
+"""Holdout validation of the purchase-count models, model choice and the data-support rules.
 
-The data are split by date: the model is fitted on the calibration period
+The data are split by date: each model is fitted on the calibration period
 (start .. end - holdout) and predicts the number of purchase days of every calibration
 customer in the holdout period (end - holdout, end]; predictions are compared with what
-actually happened.
+actually happened. The model with the smallest holdout error is chosen (:func:`rank_models`).
+
+Model-free rules about what the data can support live here too: the effective holdout length
+(:func:`effective_holdout_weeks`) and the longest CLV horizon (:func:`supported_horizon_months`).
 """
 
 from __future__ import annotations
@@ -19,15 +22,73 @@ INDEPENDENCE_LIMIT = 0.3
 """|Pearson r| between frequency and mean spend above which Gamma-Gamma's assumption is doubtful."""
 
 
+DAYS_PER_MONTH = 365.25 / 12
+"""Length of one CLV month in days (30,44)."""
+HORIZON_TOLERANCE_DAYS = 7
+"""A month of history counts as covered when at most this many days of it are missing."""
+MAE_TOLERANCE = 0.02
+"""Holdout MAEs within this relative distance of the best count as equal (then the smaller bias wins)."""
+MODEL_ORDER = ("pareto", "mbgnbd", "bgnbd")
+"""Order of the purchase models when two are equal on every criterion of :func:`rank_models`."""
+
+
+def history_days(first_date, end) -> int:
+    """Days covered by the data: first purchase day to the observation end, both included."""
+    return int((pd.Timestamp(end).normalize() - pd.Timestamp(first_date).normalize()).days) + 1
+
+
+def supported_horizon_months(days: int) -> int:
+    """Longest CLV horizon (months) the data support: the full months of history (at least 1).
+
+    Rule: a forecast never reaches further into the future than the data reach into the past.
+    A month (365,25/12 days) counts as covered when at most :data:`HORIZON_TOLERANCE_DAYS` of it
+    are missing, so an export of 1 January to 30 April supports 4 months, not 3.
+    """
+    return max(1, int(np.floor((int(days) + HORIZON_TOLERANCE_DAYS) / DAYS_PER_MONTH)))
+
+
+def effective_holdout_weeks(first_date, end, wanted: int, minimum: int) -> int | None:
+    """Holdout length (weeks) used: ``wanted``, shortened to half the history when the history is
+    shorter than two holdouts (the calibration period must be at least as long as the holdout);
+    ``None`` when that leaves fewer than ``minimum`` weeks (then there is no holdout test)."""
+    if wanted <= 0:
+        return None
+    half = history_days(first_date, end) // 14  # full weeks in half the history
+    weeks = min(int(wanted), int(half))
+    return weeks if weeks >= max(int(minimum), 1) else None
+
+
+def rank_models(comparison: pd.DataFrame) -> list[str]:
+    """Purchase-model ids, best first, by the holdout (the chapter's model choice).
+
+    ``comparison``: index model id, columns ``usable`` (bool), ``mae`` and ``pct_error``.
+    Rule: only usable models with a finite MAE take part; the smallest mean absolute error per
+    customer wins; models whose MAE is within :data:`MAE_TOLERANCE` (2 %) of the best count as
+    equal, and among those the smallest absolute bias of the total (``|pct_error|``) wins; then
+    :data:`MODEL_ORDER`. The rest follow by MAE.
+    """
+    c = comparison[comparison["usable"].astype(bool) & np.isfinite(comparison["mae"].astype(float))]
+    if c.empty:
+        return []
+    order = {k: i for i, k in enumerate(MODEL_ORDER)}
+    best = float(c["mae"].min())
+    near = c["mae"] <= best * (1 + MAE_TOLERANCE) + 1e-12
+    bias = c["pct_error"].astype(float).abs().fillna(np.inf)
+    key = pd.DataFrame({"near": ~near, "bias": bias.where(near, 0.0), "mae": c["mae"],
+                        "order": [order.get(k, len(order)) for k in c.index]}, index=c.index)
+    return list(key.sort_values(["near", "bias", "mae", "order"]).index)
+
+
 def calibration_end(first_date: pd.Timestamp, end: pd.Timestamp, holdout_weeks: int) -> pd.Timestamp | None:
     """Last day of the calibration period, or ``None`` when the history is too short.
 
     A holdout needs a calibration period at least as long as the holdout itself
-    (history >= 2 x ``holdout_weeks``).
+    (history >= 2 x ``holdout_weeks``; days counted inclusively, so 01.01.–30.09.1997 is a
+    calibration period of 273 days = 39 weeks).
     """
     end = pd.Timestamp(end).normalize()
     cal_end = end - pd.Timedelta(days=7 * int(holdout_weeks))
-    if holdout_weeks <= 0 or (cal_end - pd.Timestamp(first_date).normalize()).days < 7 * holdout_weeks:
+    if holdout_weeks <= 0 or history_days(first_date, cal_end) < 7 * holdout_weeks:
         return None
     return cal_end
 

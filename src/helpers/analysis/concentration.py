@@ -20,6 +20,11 @@ def _clean(revenue: pd.Series) -> np.ndarray:
     return np.clip(values, 0.0, None)
 
 
+def top_count(n: int, share: float) -> int:
+    """Size of the top ``share`` group among ``n`` customers: ``ceil(share * n)``, at least one."""
+    return max(1, math.ceil(share * n - 1e-9))
+
+
 def top_share(values: pd.Series, share: float = 0.10) -> float:
     """Share of the total (0..1) held by the top ``share`` of customers (default: top 10 %).
 
@@ -31,7 +36,7 @@ def top_share(values: pd.Series, share: float = 0.10) -> float:
     total = values.sum()
     if len(values) == 0 or total <= 0:
         return float("nan")
-    k = max(1, math.ceil(share * len(values) - 1e-9))
+    k = top_count(len(values), share)
     top = np.sort(values)[::-1][:k].sum()
     return float(top / total)
 
@@ -79,6 +84,16 @@ class ConcentrationSummary:
     """Gini coefficient (0..1)."""
     n_customers: int
     """Customers with a revenue value."""
+    top_20_customers: int = 0
+    """Customers in the top-20 % group (``ceil(0.2 * n)``); the Lorenz curve passes through
+    ``(1 − top_20_customers / n_customers, 1 − top_20)``."""
+
+    @property
+    def top_20_point(self) -> tuple[float, float] | None:
+        """The point of the Lorenz curve where the top 20 % begin: (customer share, revenue share)."""
+        if self.top_20 is None or not self.n_customers:
+            return None
+        return 1.0 - self.top_20_customers / self.n_customers, 1.0 - self.top_20
 
 
 def _none_if_nan(value: float) -> float | None:
@@ -87,9 +102,11 @@ def _none_if_nan(value: float) -> float | None:
 
 def concentration_summary(revenue: pd.Series) -> ConcentrationSummary:
     """Top-10 %/top-20 % shares and Gini of ``revenue`` (one net revenue value per customer)."""
+    n = int(len(_clean(revenue)))
     return ConcentrationSummary(
         top_10=_none_if_nan(top_share(revenue, 0.1)),
         top_20=_none_if_nan(top_share(revenue, 0.2)),
         gini=_none_if_nan(gini(revenue)),
-        n_customers=int(len(_clean(revenue))),
+        n_customers=n,
+        top_20_customers=top_count(n, 0.2) if n else 0,
     )

@@ -2,8 +2,10 @@
 
 Definitions as in :mod:`helpers.dataset`: a *line* is one kept row, a *purchase*
 is one customer-day with net revenue > 0, revenue is net EUR incl. returns.
-A *customer* is a customer with at least one purchase day (``ds.customers``); customer ids
-that only have returns are counted separately (``customers_in_file``).
+A *customer* is a customer with at least one purchase day (``ds.customers``); this is the one
+customer count of the report (``key.customers``, the ledger's ``customers_with_purchase``).
+Customer ids that only have returns are counted separately (``customers_in_file``), customers
+whose lines were all dropped are accounted for in the ledger.
 
 The 12-month figures use the one 12-month window of the report, ``(end − 365 d, end]``
 (:func:`helpers.analysis.value.revenue_last_12m`).
@@ -71,6 +73,10 @@ class DataResult(ChapterResult):
     :mod:`helpers.narrative.data`."""
     customers: pd.DataFrame | None = None
     """The chapter adds no per-customer columns."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Canonical column -> column of the client file it was read from (``ds.sources``)."""
+    notes: tuple[str, ...] = ()
+    """German sentences on how the file was read (``ds.notes``)."""
 
 
 def compute(ds: Dataset, cfg: Any, upstream: Mapping[str, ChapterResult]) -> DataResult:
@@ -80,6 +86,8 @@ def compute(ds: Dataset, cfg: Any, upstream: Mapping[str, ChapterResult]) -> Dat
         monthly=monthly_summary(ds),
         available=available_columns(ds),
         ledger=copy.deepcopy(ds.ledger),
+        sources=dict(ds.sources),
+        notes=tuple(ds.notes),
     )
 
 

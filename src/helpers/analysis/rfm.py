@@ -291,25 +291,40 @@ def rf_grid(rfm: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
     return grid.fillna(0).astype(int) if value is None else grid
 
 
+MAX_MIX_VALUES = 12
+"""Values (categories, channels) of :func:`segment_mix` with their own column; the rest is merged."""
+
+
 def segment_mix(transactions: pd.DataFrame, rfm: pd.DataFrame, column: str,
-                rules: Iterable[Sequence] | None = None) -> pd.DataFrame:
+                rules: Iterable[Sequence] | None = None, max_values: int = MAX_MIX_VALUES) -> pd.DataFrame:
     """Share of each ``column`` value (e.g. category, channel) within each segment's revenue.
 
     Rows: segment ids; columns: values of ``column``; each row sums to 1. Uses net line revenue
-    (negative totals count as 0) or, without revenue, the number of lines.
+    (negative totals count as 0) or, without revenue, the number of lines. Bounded: only the
+    ``max_values`` values with the largest total get their own column, all others are merged into
+    a last column ``"Sonstige"`` (:data:`helpers.analysis.crosssell.OTHER`).
     """
+    from .crosssell import OTHER
+
     seg = rfm["segment"]
     tx = transactions[["customer_id", column] + (["revenue"] if "revenue" in transactions.columns else [])]
     tx = tx[tx[column].notna()]
     seg_of_line = seg.reindex(tx["customer_id"]).to_numpy()
     weight = tx["revenue"].to_numpy() if "revenue" in tx.columns else np.ones(len(tx))
-    frame = pd.DataFrame({"segment": seg_of_line, "value": tx[column].astype(str).to_numpy(), "w": weight})
+    values = tx[column].astype(str).to_numpy()
+    frame = pd.DataFrame({"segment": seg_of_line, "value": values, "w": weight})
     frame = frame[pd.notna(frame["segment"])]
+    totals = frame.groupby("value")["w"].sum().clip(lower=0)
+    if len(totals) > max_values:
+        keep = totals.sort_values(ascending=False, kind="stable").index[:max_values]
+        frame["value"] = frame["value"].where(frame["value"].isin(keep), OTHER)
     table = frame.groupby(["segment", "value"])["w"].sum().unstack("value", fill_value=0.0).clip(lower=0)
     table = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
     known = segment_order(rules)
     order = [s for s in known if s in table.index] + [s for s in table.index if s not in known]
     cols = table.sum().sort_values(ascending=False).index
+    if len(totals) > max_values:
+        cols = [c for c in cols if c != OTHER] + [OTHER]
     return table.reindex(index=order, columns=cols)
 
 

@@ -2,7 +2,8 @@
 :class:`~helpers.analysis.actions.ActionsResult`).
 
 Every sentence is chosen from the numbers so that it is true for any client. Segment and priority
-ids are translated with :mod:`helpers.labels` here.
+ids are translated with :mod:`helpers.labels` here. An ROI above the plausibility bound is never
+printed as a number (:func:`roi_text` names the assumption that drives it instead).
 """
 
 from __future__ import annotations
@@ -20,17 +21,29 @@ from ..report.display import md_escape
 
 STATUS_LABELS = {
     act.STATUS_ALL: "ganzes Segment",
-    act.STATUS_TOP: "Auswahl nach Wert",
+    act.STATUS_TOP: "Auswahl nach Ertrag",
     act.STATUS_BELOW_COST: "keine: Ertrag unter Kosten",
     act.STATUS_BUDGET: "keine: Budget erschöpft",
     act.STATUS_EMPTY: "keine: Wert unbekannt",
+    act.STATUS_NEGLIGIBLE: "keine: Risiko oder Wert zu gering",
+    act.STATUS_UNREACHABLE: "keine: nicht erreichbar",
 }
 """German label of an allocation status."""
 
-RISK_LABELS = {
-    "churn": "Abwanderungsrisiko aus dem Abwanderungsmodell (@sec-churn)",
-    "p_alive": "1 − P(aktiv) aus dem Kaufprognosemodell (@sec-clv)",
+RISK_SOURCE_LABELS = {
+    "churn": "dem Abwanderungsmodell",
+    "model": "dem Abwanderungsmodell",
+    "recency": "einer Schätzung aus der Zeit seit dem letzten Kauf",
+    "p_alive": "1 − P(aktiv) des Kaufprognosemodells",
 }
+"""German source of a risk score (``risk_source`` id); other ids are summarized as "weiteren Schätzungen"."""
+
+AUDIENCE_CONTACT = {
+    "b2c": "eine E-Mail oder ein Brief samt Bearbeitung des Angebots",
+    "b2b": ("ein vorbereitetes Telefonat der Kundenbetreuung mit Nachfassen; ein Besuch im Außendienst "
+            "kostet ein Vielfaches"),
+}
+"""What one contact means in the audience's default contact cost."""
 
 
 def _people(n: int) -> str:
@@ -58,100 +71,255 @@ def _prio(prio_id: str) -> str:
     return f"„{labels.priority(prio_id)}“"
 
 
-def bases_text(table: pd.DataFrame) -> str:
-    """Which customer value and which risk measure the action plan uses (and for how many customers)."""
+def _times(ratio: float) -> str:
+    """``1.71`` -> "1,7-fache"."""
+    return f"{fmt.number(ratio, 1)}-fache"
+
+
+def _horizon(months: int | None) -> str:
+    return f" über {fmt.integer(months)} Monate" if months else ""
+
+
+def _range(low: float | None, high: float | None) -> str:
+    """" (Spanne 1.000 € bis 2.000 €)" or ""."""
+    if low is None or high is None or any(math.isnan(v) for v in (low, high)):
+        return ""
+    return f" (Spanne {fmt.eur(low)} bis {fmt.eur(high)})"
+
+
+# --- bases and audience --------------------------------------------------------------------------
+
+def _risk_source(source_id: str) -> str | None:
+    """German name of a ``risk_source`` id: the churn chapter's name of the score, quoted, else
+    :data:`RISK_SOURCE_LABELS`, else ``None``."""
+    from . import churn as churn_text
+
+    names = getattr(churn_text, "MODEL_NAMES", {})
+    if source_id in names and source_id != "none":
+        return f"dem Wert „{names[source_id]}“"
+    return RISK_SOURCE_LABELS.get(source_id)
+
+
+def bases_text(table: pd.DataFrame, value_horizon_months: int | None = None) -> str:
+    """Which customer value and which risk the action plan uses (both from @sec-churn)."""
     n = len(table)
-    vs = table["value_source"].value_counts()
-    rs = table["risk_source"].value_counts()
-    parts = []
-    n_clv = int(vs.get("clv", 0))
-    n_margin = int(vs.get("margin_12m", 0))
-    if n_clv == n:
-        parts.append("Als Kundenwert dient der erwartete Kundenwert (CLV, Deckungsbeitrag) aus @sec-clv.")
-    elif n_clv > 0:
-        parts.append(
-            f"Als Kundenwert dient der erwartete Kundenwert (CLV) aus @sec-clv. Für {_people(n - n_clv)} "
-            "liegt keine Prognose vor; für sie wird ersatzweise der Deckungsbeitrag der letzten zwölf Monate "
-            "verwendet." if n_margin else
-            f"Als Kundenwert dient der erwartete Kundenwert (CLV) aus @sec-clv; für {_people(n - n_clv)} "
-            "liegt keine Prognose vor, sie zählen mit dem Wert 0."
-        )
-    elif n_margin > 0:
-        parts.append(
-            "Eine Kundenwertprognose liegt für diesen Datenbestand nicht vor. Als Kundenwert dient deshalb "
-            "ersatzweise der Deckungsbeitrag der letzten zwölf Monate (Umsatz × Marge); das ist ein Blick "
-            "zurück, keine Prognose."
-        )
-    else:
-        parts.append("Ohne Umsatzspalte und ohne Kundenwertprognose lässt sich kein Kundenwert in Euro angeben.")
-    n_churn = int(rs.get("churn", 0))
-    n_alive = int(rs.get("p_alive", 0))
-    if n_churn == n:
-        parts.append(f"Das Risiko ist die Abwanderungswahrscheinlichkeit aus @sec-churn; der gefährdete "
-                     "Deckungsbeitrag ist die Summe aus Abwanderungsrisiko × Kundenwert.")
-    elif n_churn > 0:
-        extra = (f" Für {_people(n_alive)}, die das Abwanderungsmodell nicht bewertet, wird 1 − P(aktiv) "
-                 "aus @sec-clv verwendet." if n_alive else
-                 f" {_people(n - n_churn).capitalize()} bewertet das Abwanderungsmodell nicht; "
-                 "sie zählen ohne Risiko.")
-        parts.append("Das Risiko ist die Abwanderungswahrscheinlichkeit aus @sec-churn; der gefährdete "
-                     "Deckungsbeitrag ist die Summe aus Risiko × Kundenwert." + extra)
-    elif n_alive > 0:
-        parts.append("Ein Abwanderungsmodell liegt für diesen Datenbestand nicht vor. Als Risiko dient "
-                     "deshalb 1 − P(aktiv) aus @sec-clv; der gefährdete Deckungsbeitrag ist die Summe aus "
-                     "(1 − P(aktiv)) × Kundenwert.")
-    if n_alive > 0 and "n_purchases" in table.columns:
-        single = int(((table["risk_source"] == "p_alive") & (table["n_purchases"] == 1)
-                      & (table["risk"] <= 1e-9)).sum())
-        if single > 0:
-            parts.append(
-                f"Vorsicht bei {_people(single)} mit nur einem Kauf: Für sie setzt das Kaufprognosemodell "
-                "P(aktiv) = 100 %, weil es ohne Wiederkauf kein Zeichen von Abwanderung sieht. Ihr Risiko "
-                "erscheint deshalb als 0; der gefährdete Deckungsbeitrag ist dort eher unterschätzt."
-            )
-    else:
-        parts.append("Weder ein Abwanderungsmodell noch eine Aktivitätswahrscheinlichkeit liegt vor; "
-                     "der gefährdete Deckungsbeitrag lässt sich deshalb nicht beziffern, und die Priorität "
-                     "richtet sich nach dem Kundenwert allein.")
+    known_value = int(table["value"].notna().sum())
+    known_risk = int(table["risk"].notna().sum())
+    if known_value == 0:
+        return ("Ohne Umsatzspalte und ohne Kundenwertprognose lässt sich kein Kundenwert in Euro angeben; "
+                "die Priorität richtet sich deshalb nach der Zahl der erreichbaren Kundinnen und Kunden.")
+    parts = [
+        f"Kundenwert und Risiko übernimmt der Maßnahmenplan unverändert aus @sec-churn: Der Wert ist der "
+        f"erwartete Deckungsbeitrag bei Verbleib{_horizon(value_horizon_months)}, der gefährdete "
+        "Deckungsbeitrag die Summe aus Risiko × Wert." if known_risk else
+        f"Den Kundenwert übernimmt der Maßnahmenplan unverändert aus @sec-churn: den erwarteten "
+        f"Deckungsbeitrag bei Verbleib{_horizon(value_horizon_months)}."
+    ]
+    if known_value < n:
+        parts.append(f"Für {_people(n - known_value)} ist kein Wert bekannt; sie zählen nicht mit.")
+    if known_risk == 0:
+        parts.append("Ein Abwanderungsrisiko liegt für diesen Datenbestand nicht vor; der gefährdete "
+                     "Deckungsbeitrag lässt sich deshalb nicht beziffern, und die Priorität richtet sich nach "
+                     "dem Kundenwert allein.")
+        return " ".join(parts)
+    counts = table.loc[table["risk"].notna(), "risk_source"].astype(str).value_counts()
+    named = [(_risk_source(k), int(v)) for k, v in counts.items() if _risk_source(k)]
+    other = int(sum(v for k, v in counts.items() if not _risk_source(k)))
+    if other:
+        named.append(("weiteren Schätzungen", other))
+    if len(named) == 1:
+        parts.append(f"Das Risiko stammt für alle bewerteten Kundinnen und Kunden aus {named[0][0]} "
+                     "(siehe @sec-churn).")
+    elif named:
+        parts.append("Das Risiko stammt " + _join([f"für {_people(v)} aus {lbl}" for lbl, v in named])
+                     + " (siehe @sec-churn).")
+    if known_risk < n:
+        parts.append(f"Für {_people(n - known_risk)} liegt kein Risiko vor; sie zählen ohne gefährdeten Wert.")
     return " ".join(parts)
 
 
-def priority_rule_text(has_risk: bool, reach_days: int = act.REACH_DAYS, has_value: bool = True) -> str:
-    """The documented priority rule in German."""
-    base = ("gefährdetem Deckungsbeitrag" if has_risk else "Kundenwert" if has_value
-            else "Zahl der Kundinnen und Kunden")
+_REASONS = {
+    "company_names": lambda a: (f"{fmt.pct(a.company_share)} der Kundennamen tragen eine Rechtsform wie GmbH "
+                                "oder KG"),
+    "sales_channel": lambda a: (f"{fmt.pct(a.channel_share)} der Zeilen laufen über den Vertriebsweg "
+                                f"{_quote(a.channel)}"),
+    "large_accounts": lambda a: (f"wenige Kunden ({fmt.integer(a.n_customers)}) mit großen Käufen: im Median "
+                                 f"{fmt.eur(a.median_purchase_revenue)} je Kauf und "
+                                 f"{fmt.eur(a.median_customer_revenue_12m)} je Kunde in den letzten zwölf Monaten"),
+}
+
+
+def audience_text(res: "act.ActionsResult") -> str:
+    """Which audience the plan assumes, why, and which budget and contact cost follow from it."""
+    a, k = res.audience, res.key
+    name = labels.AUDIENCE_LABELS[a.audience]
+    found = _join([_REASONS[r](a) for r in a.reasons])
+    if a.source == "setting":
+        sents = [f"**Zielgruppe: {name}** (laut Einstellung „audience“)."]
+        if a.audience == "b2c" and a.reasons:
+            sents.append(f"Die Daten deuten eher auf Firmenkunden hin: {found}.")
+        elif a.audience == "b2b" and not a.reasons:
+            sents.append("In den Daten selbst findet sich kein Hinweis auf Firmenkunden (Rechtsformen in den "
+                         "Kundennamen, Vertriebswege wie Außendienst oder wenige Kunden mit großen Käufen).")
+    elif a.audience == "b2b":
+        sents = [f"**Zielgruppe: {name}**, aus den Daten erkannt: {found}."]
+    else:
+        typical = (f" Im Median bringt ein Kauf {fmt.eur(a.median_purchase_revenue)}."
+                   if a.median_purchase_revenue is not None else "")
+        sents = [f"**Zielgruppe: {name}**, aus den Daten erkannt: Hinweise auf Firmenkunden (Rechtsformen wie "
+                 "GmbH in den Kundennamen, Vertriebswege wie Außendienst, wenige Kunden mit großen Käufen) "
+                 f"finden sich nicht.{typical}"]
+    defaults = []
+    if k.cost_source == "audience_default":
+        defaults.append(f"{fmt.eur(k.cost_per_contact, 2)} je Kontakt ({AUDIENCE_CONTACT[a.audience]})")
+    if k.budget_source == "audience_default":
+        defaults.append(f"ein Budget von {fmt.eur(k.budget)}")
+    if defaults:
+        word = "Firmenkunden" if a.audience == "b2b" else "Privatkundschaft"
+        sents.append(f"Deshalb gelten die Standardannahmen für {word}: {_join(defaults)}.")
+    if k.cost_source == "setting" or k.budget_source == "setting":
+        set_ = _join([w for w, src in (("die Kosten je Kontakt", k.cost_source), ("das Budget", k.budget_source))
+                      if src == "setting"])
+        sents.append(f"{set_[0].upper() + set_[1:]} stammen aus den Einstellungen des Berichts."
+                     if " und " in set_ else f"{set_[0].upper() + set_[1:]} stammt aus den Einstellungen des Berichts.")
+    if a.source == "detected":
+        sents.append("Wer es anders weiß, stellt die Zielgruppe mit der Einstellung „audience“ ein "
+                     "(„b2c“ oder „b2b“).")
+    return " ".join(sents)
+
+
+# --- priority and matrix -------------------------------------------------------------------------
+
+def priority_rule_text(res: "act.ActionsResult", reach_days: int = act.REACH_DAYS, min_risk: float = 0.05) -> str:
+    """The one documented priority rule in German (with the basis actually used)."""
+    basis = res.key.priority_basis
+    lost = _join([_seg(s) for s in labels.NO_BUDGET_FOCUS_SEGMENTS])
+    reach = (f"(letzter Kauf höchstens {fmt.integer(reach_days - 1)} Tage vor dem Beobachtungsende, die "
+             "Kontaktdaten sind also wahrscheinlich noch aktuell)")
+    if basis == act.BASIS_GAIN:
+        what = (
+            "Jedes Segment erhält als Kennzahl den möglichen Zusatz-Deckungsbeitrag: die Summe des "
+            "erwarteten Ertrags nach Kosten über alle Kundinnen und Kunden, bei denen sich ein Kontakt lohnt. "
+            f"In Frage kommt, wer erreichbar ist {reach}, ein Abwanderungsrisiko von mindestens "
+            f"{fmt.pct(min_risk)} und mehr Wert hat, als ein Kontakt kostet, und wem ein Kontakt mehr rettet, "
+            "als er kostet."
+        )
+    else:
+        base = {act.BASIS_VAR: "gefährdetem Deckungsbeitrag", act.BASIS_VALUE: "Kundenwert",
+                act.BASIS_CUSTOMERS: "Zahl der Kundinnen und Kunden"}[basis]
+        what = (f"Ein Ertrag je Kontakt lässt sich hier nicht berechnen. Jedes Segment erhält deshalb als "
+                f"Kennzahl {base} × Anteil der Kundinnen und Kunden, die erreichbar sind {reach}.")
     return (
-        f"**So entsteht die Priorität:** Jedes Segment erhält eine Kennzahl aus {base} × Anteil der "
-        f"erreichbaren Kundinnen und Kunden (letzter Kauf höchstens {fmt.integer(reach_days - 1)} Tage "
-        "vor dem Beobachtungsende, die Kontaktdaten sind also wahrscheinlich noch aktuell). Die Segmente "
-        f"mit der höchsten Kennzahl, die zusammen die ersten {fmt.pct(act.PRIORITY_HIGH_SHARE)} der Summe "
-        f"ausmachen, haben Priorität {_prio(act.HIGH)}, die folgenden bis {fmt.pct(act.PRIORITY_MEDIUM_SHARE)} "
-        f"{_prio(act.MEDIUM)}, alle übrigen {_prio(act.LOW)}."
+        f"**So entsteht die Priorität:** {what} Die Segmente mit der höchsten Kennzahl, die zusammen die "
+        f"ersten {fmt.pct(act.PRIORITY_HIGH_SHARE)} der Summe ausmachen, haben Priorität {_prio(act.HIGH)}, "
+        f"die folgenden bis {fmt.pct(act.PRIORITY_MEDIUM_SHARE)} {_prio(act.MEDIUM)}, alle übrigen "
+        f"{_prio(act.LOW)}. Ausnahme: {lost} hat immer Priorität {_prio(act.LOW)}"
+        + (" und erhält Budget erst, wenn alle lohnenden Kontakte der übrigen Segmente bezahlt sind"
+           if basis == act.BASIS_GAIN else "")
+        + " – die empfohlene Maßnahme sieht dort keinen Schwerpunkt des Budgets vor. Die Dringlichkeit "
+        "steht in der Priorität, nicht im Text der Maßnahme."
     )
 
 
-def matrix_table(matrix: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """German segment table (customers, revenue, CLV, value at risk, reach, priority) and ``formats``."""
-    has_clv = matrix["clv"].notna().any()
-    has_risk = matrix["value_at_risk"].notna().any()
+def _ratio_cell(ratio: float, flag: bool, basis: str) -> str:
+    if flag and (ratio is None or pd.isna(ratio)):
+        return "auffällig (kein Vorjahresumsatz)"
+    if ratio is None or pd.isna(ratio):
+        return fmt.MISSING
+    text = f"{fmt.number(ratio, 1)}×" + (" ¹" if basis == "per_year" else "")
+    return text + (" auffällig" if flag else "")
+
+
+def _revenue_header(history_days: int | None) -> str:
+    return "Umsatz 12 Monate" if history_days is None or history_days >= 365 else \
+        f"Umsatz {fmt.integer(history_days)} Tage"
+
+
+def matrix_table(matrix: pd.DataFrame, history_days: int | None = 365) -> tuple[pd.DataFrame, dict]:
+    """German segment table (customers, revenue, CLV, value if retained, value at risk, possible gain,
+    forecast check, priority) and ``formats``; only columns with at least one known value."""
     out = pd.DataFrame({"Segment": matrix["segment"].map(labels.segment), "Kunden": matrix["customers"]})
+    revenue = _revenue_header(history_days)
     if matrix["revenue_12m"].notna().any():
-        out["Umsatz 12 Monate"] = matrix["revenue_12m"]
-    if has_clv:
+        out[revenue] = matrix["revenue_12m"]
+    if matrix["clv"].notna().any():
         out["CLV"] = matrix["clv"]
-    elif matrix["value"].notna().any():
-        out["DB 12 Monate"] = matrix["value"]
-    if has_risk:
+    if matrix["value"].notna().any():
+        out["Wert bei Verbleib"] = matrix["value"]
+    if matrix["value_at_risk"].notna().any():
         out["Gefährdeter DB"] = matrix["value_at_risk"]
-    out["Erreichbar"] = matrix["reachable_share"]
+    if (matrix["priority_basis"] == act.BASIS_GAIN).any():
+        out["Mögl. Zusatz-DB"] = matrix["potential_gain"]
+    else:
+        out["Erreichbar"] = matrix["reachable_share"]
+    if "forecast_ratio" in matrix.columns and (matrix["forecast_revenue"].notna().any()):
+        out["Prognose/Vorjahr"] = [_ratio_cell(r, f, b) for r, f, b in
+                                   zip(matrix["forecast_ratio"], matrix["forecast_flag"], matrix["history_basis"])]
     out["Priorität"] = matrix["priority"].map(labels.priority)
-    formats = {c: fmt.eur for c in ("Umsatz 12 Monate", "CLV", "DB 12 Monate", "Gefährdeter DB")}
+    formats = {c: fmt.eur for c in (revenue, "CLV", "Wert bei Verbleib", "Gefährdeter DB", "Mögl. Zusatz-DB")}
     formats.update({"Kunden": fmt.integer, "Erreichbar": fmt.pct})
     return out, formats
 
 
-MATRIX_NOTE = ("CLV = erwarteter Kundenwert (Summe, Deckungsbeitrag); DB = Deckungsbeitrag; "
-               "Erreichbar = Anteil mit einem Kauf innerhalb der Erreichbarkeitsfrist.")
+def _history(days: int | None) -> str:
+    """The comparison window of the forecast check in words."""
+    if days is None or days >= 365:
+        return "der letzten zwölf Monate"
+    return f"des beobachteten Zeitraums ({fmt.integer(days)} Tage)"
+
+
+def matrix_note(matrix: pd.DataFrame, ratio_max: float = 1.5, history_days: int | None = 365) -> str:
+    """Explanation of the matrix table's abbreviations (only of the columns it has)."""
+    table, _ = matrix_table(matrix, history_days)
+    cols = set(table.columns)
+    parts = []
+    if "CLV" in cols:
+        parts.append("CLV = erwarteter Kundenwert (Summe, Deckungsbeitrag)")
+    if "Wert bei Verbleib" in cols:
+        parts.append("Wert bei Verbleib = erwarteter Deckungsbeitrag, wenn die Kundinnen und Kunden aktiv bleiben")
+    if "Gefährdeter DB" in cols:
+        parts.append("Gefährdeter DB = Risiko × Wert bei Verbleib (DB = Deckungsbeitrag)")
+    if "Mögl. Zusatz-DB" in cols:
+        parts.append("Mögl. Zusatz-DB = erwarteter Ertrag nach Kosten, wenn alle lohnenden Kontakte bezahlt würden")
+    if "Erreichbar" in cols:
+        parts.append("Erreichbar = Anteil mit einem Kauf innerhalb der Erreichbarkeitsfrist")
+    if "Prognose/Vorjahr" in cols:
+        text = (f"Prognose/Vorjahr = prognostizierter Umsatz (CLV ÷ Marge) im Verhältnis zum Umsatz "
+                f"{_history(history_days)}, auf denselben Zeitraum umgerechnet; „auffällig“ über dem "
+                f"{_times(ratio_max)}n")
+        if (matrix["history_basis"] == "per_year").any():
+            text += ("; ¹ ohne Umsatz in den letzten zwölf Monaten: verglichen mit dem durchschnittlichen "
+                     "Jahresumsatz seit dem ersten Kauf")
+        parts.append(text)
+    return "; ".join(parts) + "." if parts else ""
+
+
+def forecast_check_text(res: "act.ActionsResult", ratio_max: float = 1.5) -> str:
+    """The segment sanity check in German: one warning per flagged segment, or that none was found."""
+    m, h = res.matrix, res.key.forecast_horizon_months
+    if "forecast_revenue" not in m.columns or not m["forecast_revenue"].notna().any() or not h:
+        return ""
+    flagged = m[m["forecast_flag"]]
+    if flagged.empty:
+        return (f"**Prüfung der Prognose je Segment:** In keinem Segment liegt der prognostizierte Umsatz der "
+                f"nächsten {fmt.integer(h)} Monate über dem {_times(ratio_max)}n des bisherigen Umsatzes "
+                "derselben Kundinnen und Kunden.")
+    sents = []
+    for row in flagged.itertuples(index=False):
+        basis = (f"ihres Umsatzes {_history(res.key.forecast_history_days)}" if row.history_basis == "12m"
+                 else "ihres durchschnittlichen Jahresumsatzes seit dem ersten Kauf")
+        if pd.isna(row.forecast_ratio):
+            how = "obwohl diese Kundinnen und Kunden bisher keinen Nettoumsatz hatten"
+        else:
+            how = (f"das {_times(row.forecast_ratio)} {basis} ({fmt.eur(row.history_revenue)}, auf "
+                   f"{fmt.integer(h)} Monate umgerechnet)")
+        sents.append(
+            f"**Prognose für das Segment {_seg(row.segment)} auffällig hoch:** erwartet werden "
+            f"{fmt.eur(row.forecast_revenue)} Umsatz in {fmt.integer(h)} Monaten, {how} – mit Vorsicht lesen."
+        )
+    sents.append("Kundenwert, gefährdeter Deckungsbeitrag und Zusatzertrag dieser Segmente beruhen auf derselben "
+                 "Prognose und sind eher zu hoch.")
+    return " ".join(sents)
 
 
 def action_table(matrix: pd.DataFrame, segment_actions: Mapping[str, str]) -> pd.DataFrame:
@@ -167,96 +335,169 @@ def action_table(matrix: pd.DataFrame, segment_actions: Mapping[str, str]) -> pd
 
 
 def matrix_summary(res: "act.ActionsResult") -> str:
-    """Where the value at risk sits (total = the churn chapter's) and which segments have priority ``high``."""
+    """Where the value at risk sits (total = the churn chapter's, with its range) and which segments
+    come first."""
     matrix, key = res.matrix, res.key
     sents = []
-    high = matrix[matrix["priority"] == act.HIGH]
     if key.value_at_risk is not None:
         total = key.value_at_risk
         if total > 0:
             top = matrix.sort_values("value_at_risk", ascending=False, kind="stable").iloc[0]
             share = float(top["value_at_risk"]) / total
-            horizon = (f" (Kundenwert über {fmt.integer(key.value_horizon_months)} Monate)"
-                       if key.value_horizon_months else "")
             sents.append(
-                f"Insgesamt sind {fmt.eur(total)} erwarteter Deckungsbeitrag{horizon} gefährdet, dieselbe "
-                f"Zahl wie in @sec-churn. Den größten Anteil trägt das Segment {_seg(top['segment'])} mit "
+                f"Insgesamt sind {fmt.eur(total)} erwarteter Deckungsbeitrag{_horizon(key.value_horizon_months)} "
+                f"gefährdet{_range(key.value_at_risk_low, key.value_at_risk_high)}, dieselbe Zahl wie in "
+                f"@sec-churn. Den größten Anteil trägt das Segment {_seg(top['segment'])} mit "
                 f"{fmt.eur(top['value_at_risk'])} ({fmt.pct(share)})."
             )
+            if top["segment"] in labels.NO_BUDGET_FOCUS_SEGMENTS:
+                sents.append("Dieser Betrag ist aber zum größten Teil nicht mehr zu retten: Ein Kontakt bringt "
+                             "dort am wenigsten zurück, deshalb steht das Segment trotzdem nicht vorn.")
         else:
             sents.append("Nach den vorliegenden Prognosen ist kein nennenswerter Deckungsbeitrag gefährdet.")
+    high = matrix[matrix["priority"] == act.HIGH]
     if len(high):
         names = _join([_seg(s) for s in high["segment"]])
         word = "hat das Segment" if len(high) == 1 else "haben die Segmente"
         sents.append(f"Priorität {_prio(act.HIGH)} {word} {names}.")
+    elif key.priority_basis == act.BASIS_GAIN:
+        sents.append(f"Kein Segment erreicht Priorität {_prio(act.HIGH)}: Unter den getroffenen Annahmen "
+                     "lohnt sich in keinem Segment ein Kontakt.")
     else:
         sents.append(f"Kein Segment erreicht Priorität {_prio(act.HIGH)}, weil keine Kennzahl größer als 0 ist.")
     return " ".join(sents)
 
 
-def assumptions_table(budget: float, cost_per_contact: float, default_uplift: float) -> pd.DataFrame:
+# --- budget --------------------------------------------------------------------------------------
+
+def assumptions_table(res: "act.ActionsResult", settings) -> pd.DataFrame:
     """The budget assumptions as a German two-column table (values already formatted).
 
-    The uplift per segment is shown in the budget table (column "Wirkung")."""
-    rows = [("Budget", fmt.eur(budget)), ("Kosten je Kontakt", fmt.eur(cost_per_contact, 2)),
-            ("Erwartete Wirkung je Segment", "siehe Spalte „Wirkung“ in der Budgetverteilung"),
-            ("Erwartete Wirkung in nicht aufgeführten Segmenten", fmt.pct(default_uplift, 1))]
+    ``settings`` is ``cfg.actions``; budget and contact cost are the values actually used
+    (``res.key``). The uplift per segment is in the budget table (column "Wirkung")."""
+    k = res.key
+    src = {"setting": "Einstellung", "audience_default": "Standard für "
+           + ("Firmenkunden" if k.audience == "b2b" else "Privatkundschaft")}
+    rows = [
+        ("Zielgruppe", labels.AUDIENCE_LABELS[k.audience]
+         + (" (erkannt)" if res.audience.source == "detected" else " (Einstellung)")),
+        ("Budget", f"{fmt.eur(k.budget)} ({src[k.budget_source]})"),
+        ("Kosten je Kontakt", f"{fmt.eur(k.cost_per_contact, 2)} ({src[k.cost_source]})"),
+        ("Wirkung eines Kontakts", "geretteter Anteil des gefährdeten Deckungsbeitrags, je Segment in der "
+                                   "Spalte „Wirkung“ der Budgetverteilung"),
+        ("Wirkung in nicht aufgeführten Segmenten", fmt.pct(settings.default_uplift, 1)),
+        ("Spanne der Wirkung", f"ungünstig {fmt.number(settings.uplift_low_factor, 1)}-fach, günstig "
+                               f"{fmt.number(settings.uplift_high_factor, 1)}-fach (höchstens 100 %)"),
+        ("Kein Kontakt bei Risiko unter", fmt.pct(settings.min_risk)),
+        ("Kein Kontakt bei Wert unter", fmt.eur(k.min_value, 2)),
+        ("Erreichbar", f"letzter Kauf vor weniger als {fmt.integer(settings.reach_days)} Tagen"),
+        ("Plausibilitätsgrenze des ROI", fmt.pct(k.roi_plausible_max)),
+    ]
     return pd.DataFrame(rows, columns=["Annahme", "Wert"])
 
 
-ALLOCATION_NOTE = ("Wirkung = angenommener Anteil des Kundenwerts, der durch einen Kontakt zusätzlich "
-                   "gewonnen wird; Erw. Zusatz-DB = erwarteter zusätzlicher Deckungsbeitrag; "
-                   "ROI = (Zusatz-DB − Kosten) / Kosten; „Auswahl nach Wert“ = nur die Kundinnen und "
-                   "Kunden mit dem höchsten erwarteten Zusatz-DB.")
+def allocation_note(low_factor: float = 0.5, high_factor: float = 1.5, per_segment: pd.DataFrame | None = None,
+                    roi_max: float | None = None) -> str:
+    """Explanation of the budget table; names the plausibility bound when a segment's ROI is hidden."""
+    hidden = (per_segment is not None and roi_max is not None
+              and bool((per_segment["roi"] > roi_max).any()))
+    bound = (f" „nicht ausgewiesen“ = rechnerisch über der Plausibilitätsgrenze von {fmt.pct(roi_max)}; "
+             "eine so hohe Rendite beruht eher auf zu optimistischen Annahmen." if hidden else "")
+    return ("Wirkung = angenommener Anteil des gefährdeten Deckungsbeitrags, den ein Kontakt rettet (in "
+            f"Klammern ungünstiger und günstiger Fall: {fmt.number(low_factor, 1)}- und "
+            f"{fmt.number(high_factor, 1)}-fach); Zusatz-DB = erwarteter zusätzlicher Deckungsbeitrag nach "
+            "Abzug der Kontaktkosten, Spanne = derselbe Betrag im ungünstigen und im günstigen Fall; "
+            "ROI = Zusatz-DB / Kosten; „Auswahl nach Ertrag“ = nur die Kundinnen und Kunden, bei denen ein "
+            "Kontakt am meisten bringt." + bound)
 
 
-def allocation_table(per_segment: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """German budget table (contacts, cost, expected extra contribution, ROI, decision)."""
+def allocation_table(per_segment: pd.DataFrame, roi_max: float, low_factor: float = 0.5,
+                     high_factor: float = 1.5) -> tuple[pd.DataFrame, dict]:
+    """German budget table (uplift with its range, contacts, cost, expected gain after cost with its
+    range, ROI, decision). An ROI above ``roi_max`` is shown as "nicht ausgewiesen"."""
+    def uplift(v: float) -> str:
+        return (f"{fmt.pct(v, 1)} ({fmt.number(100 * v * low_factor, 1)}–"
+                f"{fmt.pct(min(1.0, v * high_factor), 1)})")
+
+    def roi(v: float) -> str:
+        if v is None or pd.isna(v):
+            return fmt.MISSING
+        return "nicht ausgewiesen" if v > roi_max else fmt.pct(v)
+
+    spread = [fmt.MISSING if c == 0 else f"{fmt.eur(lo)} bis {fmt.eur(hi)}"
+              for c, lo, hi in zip(per_segment["contacts"], per_segment["expected_gain_low"],
+                                   per_segment["expected_gain_high"])]
     out = pd.DataFrame(
         {
             "Segment": per_segment["segment"].map(labels.segment),
-            "Wirkung": per_segment["uplift"],
-            "Kunden": per_segment["customers"],
+            "Wirkung": per_segment["uplift"].map(uplift),
             "Kontakte": per_segment["contacts"],
             "Kosten": per_segment["cost"],
-            "Erw. Zusatz-DB": per_segment["expected_gain"],
-            "ROI": per_segment["roi"],
+            "Zusatz-DB": per_segment["expected_gain"].where(per_segment["contacts"] > 0),
+            "Spanne": spread,
+            "ROI": per_segment["roi"].map(roi),
             "Entscheidung": per_segment["status"].map(STATUS_LABELS),
         }
     )
-    formats = {"Wirkung": lambda v: fmt.pct(v, 1), "Kunden": fmt.integer, "Kontakte": fmt.integer,
-               "Kosten": fmt.eur, "Erw. Zusatz-DB": fmt.eur, "ROI": fmt.pct}
+    formats = {"Kontakte": fmt.integer, "Kosten": fmt.eur, "Zusatz-DB": fmt.eur}
     return out, formats
 
 
+def roi_text(key: "act.ActionsKeyFigures") -> str:
+    """Why an ROI above the plausibility bound is not printed, and which assumption drives it."""
+    if key.roi_driver is None:
+        return ""
+    bound = fmt.pct(key.roi_plausible_max)
+    first = (f"Rechnerisch läge der ROI über {bound}. Eine so hohe Rendite wäre für eine Kampagne "
+             "außergewöhnlich; sie wird deshalb nicht als Ergebnis ausgewiesen.")
+    if key.roi_driver == act.DRIVER_VALUE:
+        why = ("Sie entsteht vor allem aus den Kundenwerten: Der größte Teil des geretteten Deckungsbeitrags "
+               "stammt aus Segmenten, deren Umsatzprognose im Vergleich zum bisherigen Umsatz auffällig hoch "
+               "ist (siehe Prüfung der Prognose oben).")
+    elif key.roi_driver == act.DRIVER_UPLIFT:
+        why = ("Sie entsteht vor allem aus der angenommenen Wirkung der Kontakte, die nicht gemessen ist. Erst "
+               f"bei einer Wirkung von höchstens dem {fmt.number(key.roi_breakeven_uplift_factor, 2)}-fachen "
+               f"der Annahme läge der ROI unter {bound}.")
+    else:
+        why = (f"Sie entsteht vor allem aus den niedrigen Kontaktkosten von {fmt.eur(key.cost_per_contact, 2)}: "
+               "Sie decken den Versand, aber kaum Rabatte, Gutscheine oder Arbeitszeit. Erst bei Kosten von "
+               f"{fmt.eur(key.roi_breakeven_cost, 2)} je Kontakt läge der ROI bei {bound}.")
+    return (f"{first} {why} Belastbar wird die Rendite erst durch eine Kampagne mit Kontrollgruppe "
+            "(z. B. 10 % der ausgewählten Kundinnen und Kunden nicht anschreiben und vergleichen).")
+
+
 def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per_contact: float,
-                value_is_clv: bool) -> str:
+                value_is_clv: bool = True, *, roi_max: float | None = 10.0,
+                horizon_months: int | None = None, factors: tuple[float, float] = (0.5, 1.5)) -> str:
     """German summary of the budget allocation; adapts to spent/unspent budget and skipped segments.
 
     ``totals`` as :func:`helpers.analysis.actions.allocation_totals` (``roi`` NaN or ``None``
-    without contacts)."""
-    value_word = "erwarteter Kundenwert (CLV)" if value_is_clv else "Deckungsbeitrag der letzten zwölf Monate"
+    without contacts); an ROI above ``roi_max`` is not printed (see :func:`roi_text`)."""
     if totals["contacts"] == 0:
         if totals["budget"] < cost_per_contact:
-            return ("Das Budget reicht nicht für einen einzigen Kontakt; es wird keine Ausgabe empfohlen.")
+            return "Das Budget reicht nicht für einen einzigen Kontakt; es wird keine Ausgabe empfohlen."
         return (
-            "Bei keiner Kundin und keinem Kunden übersteigt der erwartete Zusatz-Deckungsbeitrag die "
+            "Bei keiner Kundin und keinem Kunden ist der erwartete gerettete Deckungsbeitrag höher als die "
             f"Kontaktkosten von {fmt.eur(cost_per_contact, 2)}. Eine Kampagne würde sich unter diesen "
             "Annahmen nicht lohnen; das Budget sollte nicht ausgegeben werden (Streuverluste vermeiden)."
         )
     spent_all = totals["unspent"] < cost_per_contact or cost_per_contact <= 0
     roi_value = totals["roi"]
-    roi = f" (ROI {fmt.pct(roi_value)})." if roi_value is not None and not math.isnan(roi_value) else "."
+    roi_ok = roi_value is not None and not math.isnan(roi_value) and (roi_max is None or roi_value <= roi_max)
+    roi = f" (ROI {fmt.pct(roi_value)})." if roi_ok else "."
+    low, high = totals.get("expected_gain_low"), totals.get("expected_gain_high")
+    spread = (f" Mit dem {_times(factors[0])}n bzw. {_times(factors[1])}n der angenommenen Wirkung wären es "
+              f"{fmt.eur(low)} bis {fmt.eur(high)}."
+              if low is not None and high is not None and not (low == high == totals["expected_gain"]) else "")
     sents = [
-        "Kontaktiert wird zuerst, wer den höchsten erwarteten Zusatz-Deckungsbeitrag bringt "
-        f"(Wirkung des Segments × {value_word}), und nur, wenn dieser die Kontaktkosten von "
-        f"{fmt.eur(cost_per_contact, 2)} übersteigt.",
+        "Kontaktiert wird zuerst, wer den höchsten erwarteten Ertrag bringt (Wirkung des Segments × Risiko × "
+        "Wert bei Verbleib − Kosten), und nur, wenn dieser Ertrag positiv ist.",
         (f"Das Budget von {fmt.eur(totals['budget'])} reicht für {fmt.integer(totals['contacts'])} Kontakte"
          if spent_all else
          f"So gehen {fmt.eur(totals['cost'])} des Budgets von {fmt.eur(totals['budget'])} an "
          f"{_people(int(totals['contacts']))}")
-        + f". Erwartet werden {fmt.eur(totals['expected_gain'])} zusätzlicher Deckungsbeitrag, nach Abzug "
-        f"der Kosten {fmt.eur(totals['net_gain'])}" + roi,
+        + f". Erwartet werden {fmt.eur(totals['expected_gain'])} zusätzlicher Deckungsbeitrag"
+        f"{_horizon(horizon_months)} nach Abzug der Kosten" + roi + spread,
     ]
     if totals["unspent"] >= cost_per_contact and cost_per_contact > 0:
         sents.append(
@@ -269,16 +510,17 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
             f"Für weitere {fmt.integer(more)} Kontakte wäre der erwartete Ertrag höher als die Kosten; "
             "sie sind nur wegen des begrenzten Budgets nicht enthalten."
         )
-    def segments(status: str) -> str | None:
-        names = per_segment.loc[per_segment["status"] == status, "segment"].tolist()
+
+    def segments(*status: str) -> str | None:
+        names = per_segment.loc[per_segment["status"].isin(status), "segment"].tolist()
         if not names:
             return None
         return ("das Segment " if len(names) == 1 else "die Segmente ") + _join([_seg(n) for n in names])
 
-    if skipped := segments(act.STATUS_BELOW_COST):
+    if skipped := segments(act.STATUS_BELOW_COST, act.STATUS_NEGLIGIBLE, act.STATUS_UNREACHABLE):
         sents.append(
-            f"Kein Geld fließt in {skipped}: Dort liegt der erwartete "
-            "Ertrag je Kontakt unter den Kosten – hier gilt es, Streuverluste zu vermeiden."
+            f"Kein Geld fließt in {skipped}: Dort rettet ein Kontakt weniger, als er kostet, oder Risiko, Wert "
+            "bzw. Erreichbarkeit sind zu gering – hier gilt es, Streuverluste zu vermeiden."
         )
     if exhausted := segments(act.STATUS_BUDGET):
         sents.append(
@@ -288,26 +530,56 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
     return " ".join(sents)
 
 
+def exclusion_text(key: "act.ActionsKeyFigures", min_risk: float = 0.05) -> str:
+    """How many customers are never bought, and why (thresholds from the settings)."""
+    parts = []
+    if key.excluded_low_risk:
+        parts.append(f"{_people(key.excluded_low_risk)} mit einem Abwanderungsrisiko unter {fmt.pct(min_risk)}")
+    if key.excluded_low_value:
+        parts.append(f"{_people(key.excluded_low_value)} mit einem Wert unter {fmt.eur(key.min_value, 2)}")
+    if key.excluded_unreachable:
+        parts.append(f"{_people(key.excluded_unreachable)}, die vermutlich nicht mehr erreichbar sind")
+    if not parts:
+        return ""
+    return ("Grundsätzlich nicht im Budget sind " + _join(parts) + ": Dort gibt es nichts Nennenswertes zu "
+            "retten, oder der Kontakt erreicht niemanden.")
+
+
 NO_VALUE_BUDGET = ("Ohne Umsatzdaten und ohne Kundenwertprognose lässt sich kein Ertrag einer Kampagne "
                    "berechnen; die Budgetverteilung entfällt.")
+NO_RISK_BUDGET = ("Ohne Abwanderungsrisiko lässt sich nicht sagen, wie viel Deckungsbeitrag ein Kontakt rettet; "
+                  "die Budgetverteilung entfällt.")
 
 
-def budget_summary(res: "act.ActionsResult") -> str:
-    """:func:`budget_text` of the plan's allocation (or why there is none)."""
+def budget_summary(res: "act.ActionsResult", settings=None) -> str:
+    """:func:`budget_text`, the exclusions and the ROI check of the plan (or why there is no budget)."""
     if not res.has_value:
         return NO_VALUE_BUDGET
+    if not res.has_risk:
+        return NO_RISK_BUDGET
     k = res.key
     totals = {"budget": k.budget, "contacts": k.contacts, "cost": k.cost, "unspent": k.unspent,
-              "expected_gain": k.expected_gain, "net_gain": k.net_gain, "roi": k.roi}
-    return budget_text(res.allocation, totals, k.cost_per_contact, value_is_clv=k.value_basis == "clv")
+              "expected_gain": k.expected_gain, "expected_gain_low": k.expected_gain_low,
+              "expected_gain_high": k.expected_gain_high,
+              "roi": k.roi_computed if k.roi_computed is not None else float("nan")}
+    from ..config import ActionSettings
+
+    a = settings or ActionSettings()
+    text = budget_text(res.allocation, totals, k.cost_per_contact, roi_max=k.roi_plausible_max,
+                       horizon_months=k.value_horizon_months,
+                       factors=(a.uplift_low_factor, a.uplift_high_factor))
+    return " ".join(t for t in (text, exclusion_text(k, a.min_risk), roi_text(k)) if t)
 
 
-ASSUMPTION_NOTE = (
-    "**Annahmen, keine Messwerte:** Die erwartete Wirkung je Segment (Anteil des Kundenwerts, der durch "
-    "einen Kontakt zusätzlich gewonnen wird), das Budget und die Kosten je Kontakt sind Annahmen aus den "
-    "Einstellungen des Berichts. Sie sollten durch eigene Kampagnenergebnisse ersetzt werden, am besten "
-    "aus einem Test mit Kontrollgruppe."
-)
+def assumption_note(low_factor: float = 0.5, high_factor: float = 1.5) -> str:
+    """The German note that uplift, budget and contact cost are assumptions (with the sensitivity)."""
+    return (
+        "**Annahmen, keine Messwerte:** Die Wirkung je Segment (welcher Anteil des gefährdeten "
+        "Deckungsbeitrags durch einen Kontakt gerettet wird), das Budget und die Kosten je Kontakt sind "
+        "Annahmen. Deshalb steht neben jedem Ertrag eine Spanne für das "
+        f"{_times(low_factor)} und das {_times(high_factor)} der angenommenen Wirkung. Die Annahmen sollten "
+        "durch eigene Kampagnenergebnisse ersetzt werden, am besten aus einem Test mit Kontrollgruppe."
+    )
 
 
 # --- cross-selling -------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "number3": lambda v: fmt.MISSING if v is None else fmt.number(v, 3),
     "pp": lambda v: fmt.MISSING if v is None else fmt.pp(v),
     "bool": lambda v: "ja" if v else "nein",
+    "audience": lambda v: labels.AUDIENCE_LABELS.get(v, _text(v)),
+    "report_date": lambda v: "Tag der Erstellung" if v is None else fmt.date(pd.Timestamp(v)),
     "date": lambda v: "letzter Tag mit Bestellungen" if v is None else fmt.date(pd.Timestamp(v)),
     "returns": lambda v: {"net": "mit dem Umsatz verrechnet", "drop": "verworfen"}.get(v, _text(v)),
     "period": lambda v: {"M": "Monat", "Q": "Quartal"}.get(v, _text(v)),
@@ -35,17 +37,29 @@ _FORMATTERS: dict[str, Callable[[Any], str]] = {
 }
 
 
-def settings_table(settings: Mapping[str, Any], observation_end: Any = None) -> pd.DataFrame:
+_DECIDED = {
+    "observation_end": "letzter Tag mit Bestellungen",
+    "audience": "aus den Daten erkannt",
+    "actions.budget": "Standard der Zielgruppe",
+    "actions.cost_per_contact": "Standard der Zielgruppe",
+}
+"""Settings left empty (or ``auto``) whose value the run decides -> German note on where it came from."""
+
+
+def settings_table(settings: Mapping[str, Any], effective: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Every setting with a German label and German formatted value (``Einstellung``, ``Wert``).
 
-    Mappings are expanded to one row per entry (e.g. the uplift per segment). ``observation_end``
-    (the date actually used) replaces an empty setting. Unknown keys are listed with their key.
+    Mappings are expanded to one row per entry (e.g. the uplift per segment). ``effective`` holds the
+    values a run decided for settings left empty or ``auto`` (``AppendixResult.effective``); they are
+    shown with a note on their origin. Unknown keys are listed with their key.
     """
+    effective = effective or {}
     rows: list[tuple[str, str]] = []
     for key, value in settings.items():
         label, kind = SETTING_LABELS.get(key, (key, "text"))
-        if key == "observation_end" and value is None and observation_end is not None:
-            rows.append((label, f"{fmt.date(pd.Timestamp(observation_end))} (letzter Tag mit Bestellungen)"))
+        fmt_value = _FORMATTERS.get(kind, _FORMATTERS["text"])
+        if key in _DECIDED and value in (None, "auto") and effective.get(key) is not None:
+            rows.append((label, f"{fmt_value(effective[key])} – {_DECIDED[key]}"))
             continue
         if kind == "uplift":
             for seg, share in dict(value or {}).items():
@@ -59,7 +73,7 @@ def settings_table(settings: Mapping[str, Any], observation_end: Any = None) -> 
             continue
         if isinstance(value, (list, dict)) and kind != "rules":
             value = str(value)
-        rows.append((label, _FORMATTERS.get(kind, _FORMATTERS["text"])(value)))
+        rows.append((label, fmt_value(value)))
     return pd.DataFrame(rows, columns=["Einstellung", "Wert"])
 
 

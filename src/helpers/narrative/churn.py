@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from .. import fmt
+from ..analysis.churn import CANDIDATES, MIN_HISTORY_DAYS
 from ..report.display import md_escape
 
 FEATURE_NAMES = {
@@ -30,11 +32,21 @@ FEATURE_NAMES = {
 """German names of the churn features (user-facing)."""
 
 MODEL_NAMES = {
+    "recency": "Tage seit dem letzten Kauf",
+    "frequency": "Anzahl Käufe",
+    "bgnbd_purchases": "BG/NBD: erwartete Käufe",
+    "pareto_alive": "Pareto/NBD: P(aktiv)",
+    "mbgnbd_alive": "MBG/NBD: P(aktiv)",
+    "bgnbd_alive": "BG/NBD: P(aktiv)",
     "logit": "Logistische Regression",
     "hgb": "Gradient Boosting",
-    "bgnbd": "BG/NBD (1 − P(aktiv))",
+    "recency_by_group": "Tage seit dem letzten Kauf, getrennt nach Einmal- und Mehrfachkäufern",
+    "none": "kein Risikowert",
 }
+"""Candidate score / ``risk_source`` id -> German name."""
 
+KIND_NAMES = {"baseline": "Faustregel", "model": "Kaufmodell", "reference": "Referenz", "ml": "Lernverfahren"}
+"""Candidate kind (``helpers.analysis.churn.CANDIDATES``) -> German name."""
 
 def feature_label(name: str, markdown: bool = False) -> str:
     """German name of a feature; channel shares read „Anteil Kanal „…““.
@@ -48,7 +60,45 @@ def feature_label(name: str, markdown: bool = False) -> str:
 
 
 def model_label(name: str) -> str:
+    """German name of a candidate score or risk source id."""
     return MODEL_NAMES.get(name, name)
+
+
+def risk_source_label(source: str) -> str:
+    """German name of a ``risk_source`` id (for other chapters' texts)."""
+    return model_label(source)
+
+
+def _quoted(sid: str) -> str:
+    """A candidate in running text with its kind: „die Faustregel „Tage seit dem letzten Kauf““,
+    „die Kennzahl „Pareto/NBD: P(aktiv)““, „die logistische Regression“, „das Gradient Boosting“."""
+    kind = CANDIDATES.get(sid)
+    if kind == "baseline":
+        return f"die Faustregel „{model_label(sid)}“"
+    if kind in ("model", "reference"):
+        return f"die Kennzahl „{model_label(sid)}“"
+    return {"logit": "die logistische Regression", "hgb": "das Gradient Boosting"}.get(sid, model_label(sid))
+
+
+def _dative(sid: str) -> str:
+    """:func:`_quoted` in the dative („aus der Faustregel …“, „aus dem Gradient Boosting“)."""
+    text = _quoted(sid)
+    if text.startswith("die logistische"):
+        return "der logistischen Regression"
+    if text.startswith("die "):
+        return "der " + text[4:]
+    if text.startswith("das "):
+        return "dem " + text[4:]
+    return text
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _it(sid: str) -> str:
+    """The pronoun for :func:`_quoted` (``es`` for Gradient Boosting, else ``sie``)."""
+    return "es" if sid == "hgb" else "sie"
 
 
 def auc_quality(auc: float) -> str:
@@ -62,6 +112,10 @@ def auc_quality(auc: float) -> str:
     if auc >= 0.6:
         return "nur schwach"
     return "kaum besser als der Zufall"
+
+
+def _auc(v: float) -> str:
+    return fmt.number(v, 2)
 
 
 def window_text(window) -> str:
@@ -98,78 +152,135 @@ def window_text(window) -> str:
     return text
 
 
+def inactive_phrase(active_days: int | None) -> str:
+    """``"seit mehr als einem Jahr"`` / ``"seit mehr als 180 Tagen"``."""
+    if active_days == 365:
+        return "seit mehr als einem Jahr"
+    return f"seit mehr als {fmt.integer(active_days)} Tagen"
+
+
 def population_text(active_days: int | None) -> str:
-    """Which customers the model looks at (active customers at a cut-off)."""
+    """Which customers the candidates are compared on and who gets the recency-based risk."""
     if active_days is None:
-        return "Betrachtet werden alle Kundinnen und Kunden, die vor dem jeweiligen Stichtag mindestens einmal gekauft haben."
+        return ("Alle Prognosen werden an denselben Kundinnen und Kunden verglichen: allen, die vor dem "
+                "jeweiligen Stichtag mindestens einmal gekauft haben.")
     return (
-        "Betrachtet werden die aktiven Kundinnen und Kunden: Wer zum jeweiligen Stichtag "
-        f"{inactive_phrase(active_days)} nichts gekauft hat, gilt bereits als verloren und wird nicht mehr "
-        "vorhergesagt."
+        "Alle Prognosen werden an denselben Kundinnen und Kunden verglichen: den aktiven, die zum jeweiligen "
+        f"Stichtag in den letzten {fmt.integer(active_days)} Tagen gekauft haben. Wer "
+        f"{inactive_phrase(active_days)} nichts gekauft hat, erhält sein Risiko aus der tatsächlich "
+        "beobachteten Abwanderung von Personen mit ebenso langer Kaufpause (siehe unten)."
     )
 
 
-def skip_text(skip) -> str:
-    """German explanation why the model part is skipped (``skip``: :class:`~helpers.analysis.churn.Skip`)."""
+def requirements_text(cfg, window_days: int | None) -> str:
+    """The minimums the data must meet (stated in every report, with the numbers)."""
+    c = cfg.churn
+    if window_days is None:
+        return ("Voraussetzung für jede Abwanderungsprognose sind Wiederholungskäufe, aus deren Abständen sich "
+                "der Abwanderungszeitraum bestimmen lässt.")
+    n = int(window_days)
+    return (
+        f"Mindestanforderungen: Zum Prüfstichtag braucht der Vergleich mindestens {fmt.integer(c.min_customers)} "
+        f"aktive Kundinnen und Kunden, die kleinere Gruppe (Abwandernde oder Wiederkaufende) mit mindestens "
+        f"{fmt.pct(c.min_class_share)}, dazu {fmt.integer(MIN_HISTORY_DAYS)} Tage Vorgeschichte vor dem Stichtag "
+        f"und {fmt.integer(n)} Tage Beobachtung danach ({fmt.integer(n + MIN_HISTORY_DAYS)} Tage insgesamt). "
+        "Die lernenden Modelle brauchen dasselbe zusätzlich an einem früheren Lern-Stichtag "
+        f"({fmt.integer(2 * n + MIN_HISTORY_DAYS)} Tage insgesamt). Für das Risiko nach Tagen seit dem letzten "
+        f"Kauf sind zum Prüfstichtag mindestens {fmt.integer(c.min_calibration_customers)} Kundinnen und Kunden "
+        "nötig."
+    )
+
+
+def _skip_reason(skip, what: str) -> str:
+    """The failed minimum with its numbers (``what``: who needs it, e.g. „der Vergleich“)."""
     d = skip.details
     if skip.code == "no_window":
-        return (
-            "Die Abwanderungsprognose entfällt für diesen Datenbestand: Es gibt keine Wiederholungskäufe, "
-            "daher lässt sich weder ein Abwanderungszeitraum bestimmen noch ein Modell trainieren."
-        )
+        return "es gibt keine Wiederholungskäufe, daher lässt sich kein Abwanderungszeitraum bestimmen"
     if skip.code == "short_history":
-        return (
-            f"Die Abwanderungsprognose entfällt: Für eine ehrliche Prüfung braucht das Modell zwei Stichtage "
-            f"im Abstand von {fmt.integer(d['window_days'])} Tagen, nach dem späteren noch einmal "
-            f"{fmt.integer(d['window_days'])} Tage Beobachtung und davor mindestens 90 Tage Vorgeschichte, "
-            f"insgesamt {fmt.integer(d['needed_days'])} Tage. Die Daten umfassen nur "
-            f"{fmt.integer(d['available_days'])} Tage. Mit einem längeren Datenexport lässt sich das Kapitel "
-            "nachholen."
-        )
+        return (f"{what} braucht {fmt.integer(d['needed_days'])} Tage Daten, die Daten umfassen nur "
+                f"{fmt.integer(d['available_days'])} Tage")
     if skip.code == "too_few_customers":
-        return (
-            f"Die Abwanderungsprognose entfällt: Zum Stichtag {fmt.date(d['cutoff'])} gibt es nur "
-            f"{fmt.integer(d['n'])} aktive Kundinnen und Kunden; für ein belastbares Modell sind mindestens "
-            f"{fmt.integer(d['min'])} nötig."
-        )
+        return (f"zum Stichtag {fmt.date(d['cutoff'])} gibt es nur {fmt.integer(d['n'])} Kundinnen und Kunden, "
+                f"{what} braucht mindestens {fmt.integer(d['min'])}")
     if skip.code == "class_imbalance":
         share = d["churn_share"]
         rare = "Abwandernde" if share < 0.5 else "Wiederkaufende"
         rare_share = share if share < 0.5 else 1 - share
+        return (f"zum Stichtag {fmt.date(d['cutoff'])} sind {rare} mit {fmt.pct(rare_share, 1)} der "
+                f"{fmt.integer(d['n'])} aktiven Kundinnen und Kunden zu selten (Mindestanteil "
+                f"{fmt.pct(d['min_share'])})")
+    return "die Daten reichen dafür nicht aus"
+
+
+def skip_text(skip) -> str:
+    """German explanation why the candidate comparison is skipped (``skip``: :class:`~helpers.analysis.churn.Skip`)."""
+    d = skip.details
+    if skip.code == "no_window":
         return (
-            f"Die Abwanderungsprognose entfällt: Zum Stichtag {fmt.date(d['cutoff'])} sind {rare} mit "
-            f"{fmt.pct(rare_share, 1)} der {fmt.integer(d['n'])} aktiven Kundinnen und Kunden zu selten "
-            f"(Mindestanteil {fmt.pct(d['min_share'])}). Ein Modell könnte daraus nichts Verlässliches lernen."
+            "Die Abwanderungsprognose entfällt für diesen Datenbestand: Es gibt keine Wiederholungskäufe, "
+            "daher lässt sich weder ein Abwanderungszeitraum bestimmen noch eine Prognose prüfen."
         )
+    if skip.code == "short_history":
+        return (
+            f"Die Abwanderungsprognose entfällt: Für eine ehrliche Prüfung braucht sie einen Stichtag mit "
+            f"mindestens {fmt.integer(MIN_HISTORY_DAYS)} Tagen Vorgeschichte, nach dem noch "
+            f"{fmt.integer(d['window_days'])} Tage beobachtet werden, insgesamt {fmt.integer(d['needed_days'])} "
+            f"Tage. Die Daten umfassen nur {fmt.integer(d['available_days'])} Tage. Mit einem längeren "
+            "Datenexport lässt sich das Kapitel nachholen."
+        )
+    if skip.code == "too_few_customers":
+        return (
+            f"Die Abwanderungsprognose entfällt: Zum Stichtag {fmt.date(d['cutoff'])} gibt es nur "
+            f"{fmt.integer(d['n'])} aktive Kundinnen und Kunden; für eine belastbare Prüfung sind mindestens "
+            f"{fmt.integer(d['min'])} nötig."
+        )
+    if skip.code == "class_imbalance":
+        return ("Die Abwanderungsprognose entfällt: " + _capital(_skip_reason(skip, "")) + ". Eine Prognose "
+                "ließe sich daran nicht verlässlich prüfen.")
     return "Die Abwanderungsprognose entfällt für diesen Datenbestand."
+
+
+def ml_skip_text(skip) -> str:
+    """Why the machine-learning models were not trained (the other candidates were still compared)."""
+    if skip is None:
+        return ""
+    return (
+        "Die lernenden Modelle (logistische Regression, Gradient Boosting) entfallen: "
+        + _capital(_skip_reason(skip, "das Lernen an einem früheren Stichtag"))
+        + ". Verglichen werden deshalb nur die Faustregeln und die Kaufmodelle."
+    )
 
 
 SKIP_SENTENCES = {
     "no_window": "Es gibt keine Wiederholungskäufe, daher lässt sich kein Abwanderungszeitraum bestimmen.",
-    "short_history": "Der Datenzeitraum ist zu kurz, um ein Modell an einem späteren Stichtag ehrlich zu prüfen.",
-    "too_few_customers": "Es gibt zu wenige aktive Kundinnen und Kunden für ein belastbares Modell.",
-    "class_imbalance": ("Abwandernde oder Wiederkaufende sind so selten, dass ein Modell daraus nichts "
-                        "Verlässliches lernen könnte."),
+    "short_history": "Der Datenzeitraum ist zu kurz, um eine Prognose an einem späteren Stichtag ehrlich zu prüfen.",
+    "too_few_customers": "Es gibt zu wenige aktive Kundinnen und Kunden für eine belastbare Prüfung.",
+    "class_imbalance": ("Abwandernde oder Wiederkaufende sind so selten, dass sich eine Prognose daran nicht "
+                        "verlässlich prüfen lässt."),
 }
 """Skip reason id -> one German sentence (for the management summary, which has only the id)."""
 
 
 def skip_sentence(code: str) -> str:
-    """One German sentence why the model part was skipped, from the reason id alone."""
+    """One German sentence why the comparison was skipped, from the reason id alone."""
     return SKIP_SENTENCES.get(code, "Die Daten reichen dafür nicht aus.")
 
 
 def setup_text(res) -> str:
-    """The two cut-offs and sample sizes of the time-based validation."""
+    """The cut-offs and sample sizes of the time-based validation."""
     p, k = res.plan, res.key
+    test = (
+        f"Geprüft wird am Stichtag {fmt.date(p.t2)}: Jede Prognose nutzt nur Daten bis zu diesem Tag und wird "
+        f"mit der tatsächlichen Abwanderung bis zum {fmt.date(p.end)} verglichen ({fmt.integer(k.n_test)} aktive "
+        f"Kundinnen und Kunden, davon {fmt.pct(k.churn_rate_test)} abgewandert)."
+    )
+    if p.t1 is None or not k.n_train:
+        return test
     return (
-        f"Das Modell lernt aus dem Stand vom {fmt.date(p.t1)} (Merkmale bis zu diesem Tag, Abwanderung in den "
-        f"{fmt.integer(p.window_days)} Tagen danach; {fmt.integer(k.n_train)} aktive Kundinnen und Kunden, "
-        f"davon {fmt.pct(k.churn_rate_train)} abgewandert). Geprüft wird es an einem späteren Stichtag, "
-        f"dem {fmt.date(p.t2)}, mit Abwanderung bis zum {fmt.date(p.end)} "
-        f"({fmt.integer(k.n_test)} aktive Kundinnen und Kunden, davon {fmt.pct(k.churn_rate_test)} "
-        "abgewandert). So wird die Prognose geprüft wie im echten Einsatz: mit Daten, die das Modell beim "
-        "Lernen nicht kannte."
+        test + f" Die lernenden Modelle lernen vorher aus dem Stand vom {fmt.date(p.t1)} (Abwanderung in den "
+        f"{fmt.integer(p.window_days)} Tagen danach; {fmt.integer(k.n_train)} aktive Kundinnen und Kunden, davon "
+        f"{fmt.pct(k.churn_rate_train)} abgewandert). So wird jede Prognose geprüft wie im echten Einsatz: mit "
+        "Daten, die sie beim Lernen nicht kannte."
     )
 
 
@@ -184,113 +295,134 @@ def _lift_phrase(lift: float, base_rate: float) -> str:
     return text
 
 
+def choice_text(res) -> str:
+    """Which score is used and why – says plainly when the ML model does not beat the best baseline."""
+    k, ev = res.key, res.evaluation
+    m = ev.metrics
+    used, base = k.best_model, k.baseline_model
+    used_auc, base_auc = k.roc_auc, k.baseline_roc_auc
+    quality = f"{auc_quality(used_auc)} (ROC AUC {_auc(used_auc)})"
+    if k.ml_model is None:
+        text = ml_skip_text(res.ml_skip) + " " if res.ml_skip is not None else ""
+        if used == base:
+            return text + f"Verwendet wird {_quoted(used)}; {_it(used)} trennt spätere Abwandernde von Wiederkaufenden {quality}."
+        return text + (f"Verwendet wird {_quoted(used)}; {_it(used)} trennt spätere Abwandernde von Wiederkaufenden "
+                       f"{quality} und damit besser als {_quoted(base)} (ROC AUC {_auc(base_auc)}).")
+    ml, ml_auc = k.ml_model, k.ml_roc_auc
+    if used == ml:
+        simple = ev.choice.best_simple
+        text = (f"Verwendet wird {_quoted(ml)}: {_capital(_it(ml))} trennt spätere Abwandernde von Wiederkaufenden {quality} "
+                f"und schlägt damit {_quoted(base)} (ROC AUC {_auc(base_auc)})")
+        if simple != base:
+            text += f" und {_quoted(simple)} (ROC AUC {_auc(m.loc[simple, 'roc_auc'])})"
+        return text + "."
+    if not k.ml_beats_baseline:
+        text = (f"Das lernende Modell ({model_label(ml)}, ROC AUC {_auc(ml_auc)}) ist nicht nennenswert besser als "
+                f"{_quoted(base)} (ROC AUC {_auc(base_auc)}).")
+    else:
+        text = (f"Das lernende Modell ({model_label(ml)}, ROC AUC {_auc(ml_auc)}) übertrifft zwar "
+                f"{_quoted(base)} (ROC AUC {_auc(base_auc)}), aber nicht {_quoted(used)}.")
+    if used == base:
+        return text + f" Verwendet wird deshalb die einfache Faustregel; sie trennt {quality}."
+    return text + f" Verwendet wird deshalb {_quoted(used)}; {_it(used)} trennt {quality}."
+
+
+def bgnbd_reference_text(res) -> str:
+    """Why 1 − P(aktiv) of BG/NBD is never used as risk (with its measured ROC AUC)."""
+    k = res.key
+    auc = k.bgnbd_roc_auc
+    if auc is None:
+        return ""
+    grade = "sogar schlechter als der Zufall" if auc < 0.5 else ("schwächer" if auc < (k.roc_auc or 0) else "ähnlich")
+    text = (f"Die Lebendwahrscheinlichkeit P(aktiv) aus dem BG/NBD-Modell trennt mit ROC AUC {_auc(auc)} {grade}: "
+            "Das Modell hält jede Person mit nur einem Kauf für sicher aktiv, egal wie lange der Kauf zurückliegt")
+    single, overall = k.single_buyer_churn_rate, k.churn_rate_test
+    if single is not None and overall is not None:
+        text += (f"; tatsächlich wanderten von ihnen {fmt.pct(single)} ab (insgesamt {fmt.pct(overall)})")
+    return text + ". Sie wird deshalb nirgends als Risiko verwendet."
+
+
 def summary(res) -> str:
-    """2-4 sentences for the client: definition, quality of the best model, comparison with BG/NBD."""
+    """3-5 sentences for the client: definition, the score used and why, its quality, BG/NBD."""
     if not res.ok:
         return skip_text(res.skip_info)
+    k = res.key
     m = res.evaluation.metrics
-    best = res.evaluation.best_model
-    auc = m.loc[best, "roc_auc"]
-    lift = m.loc[best, "top_decile_lift"]
     parts = [
         f"Als abgewandert gilt, wer {fmt.integer(res.plan.window_days)} Tage lang nicht kauft; am letzten "
-        f"Prüfstichtag traf das auf {fmt.pct(res.key.churn_rate_test)} der aktiven Kundinnen und Kunden zu.",
-        f"Das gewählte Modell ({model_label(best)}) unterscheidet spätere Abwandernde von Wiederkaufenden "
-        f"{auc_quality(auc)} (ROC AUC {fmt.number(auc, 2)}); unter den 10 % mit dem höchsten Risiko ist die "
-        f"Abwanderungsquote {_lift_phrase(lift, m.loc[best, 'base_rate'])}.",
+        f"Prüfstichtag traf das auf {fmt.pct(k.churn_rate_test)} der aktiven Kundinnen und Kunden zu.",
+        choice_text(res),
+        f"Unter den 10 % mit dem höchsten Risiko ist die Abwanderungsquote "
+        f"{_lift_phrase(k.top_decile_lift, float(m.loc[k.best_model, 'base_rate']))}.",
+        bgnbd_reference_text(res),
     ]
-    parts.append(comparison_sentence(res))
     return " ".join(p for p in parts if p)
 
 
-def comparison_sentence(res) -> str:
-    """Honest comparison of the chosen model with BG/NBD and (if different) with the other model."""
-    m = res.evaluation.metrics
-    best = res.evaluation.best_model
-    auc = m.loc[best, "roc_auc"]
-    other = "hgb" if best == "logit" else "logit"
-    if best == "logit":
-        hgb = m.loc["hgb", "roc_auc"]
-        verdict = "schneidet schwächer ab" if hgb < auc - 0.005 else "bringt keinen nennenswerten Vorteil"
-        model_part = (
-            f"Das aufwendigere Gradient Boosting {verdict} (ROC AUC {fmt.number(hgb, 2)}), deshalb wird die "
-            "leichter erklärbare logistische Regression verwendet."
-        )
-    else:
-        model_part = (
-            f"Gradient Boosting schlägt die logistische Regression (ROC AUC "
-            f"{fmt.number(m.loc[other, 'roc_auc'], 2)}) und wird deshalb verwendet."
-        )
-    if "bgnbd" not in m.index:
-        return model_part
-    bg = m.loc["bgnbd", "roc_auc"]
-    if bg > auc + 0.01:
-        bg_part = (
-            f"Die einfache Lebendwahrscheinlichkeit aus dem BG/NBD-Modell trennt mit ROC AUC {fmt.number(bg, 2)} "
-            "hier sogar besser; für diesen Datenbestand ist sie als Frühwarnsignal die bessere Wahl."
-        )
-    elif bg >= auc - 0.01:
-        bg_part = (
-            f"Die Lebendwahrscheinlichkeit aus dem BG/NBD-Modell trennt mit ROC AUC {fmt.number(bg, 2)} "
-            "etwa gleich gut; das zusätzliche Modell bringt für diesen Datenbestand wenig."
-        )
-    else:
-        bg_part = (
-            f"Die Lebendwahrscheinlichkeit aus dem BG/NBD-Modell trennt mit ROC AUC {fmt.number(bg, 2)} "
-            + ("sogar schlechter als der Zufall" if bg < 0.5 else "schwächer")
-            + "; die zusätzlichen Merkmale lohnen sich also."
-        )
-        single = res.key.single_buyer_churn_rate
-        if single is not None and res.key.churn_rate_test is not None and single > res.key.churn_rate_test:
-            bg_part += (
-                " Ein Grund: Das BG/NBD-Modell hält Personen mit nur einem Kauf stets für aktiv, hier wanderten "
-                f"von ihnen aber {fmt.pct(single)} ab (insgesamt {fmt.pct(res.key.churn_rate_test)})."
-            )
-    return model_part + " " + bg_part
-
-
-def bgnbd_status_text(status: str | None) -> str:
-    """Why the BG/NBD comparison is missing (empty when it ran)."""
-    if status is None:
+def score_status_text(evaluation) -> str:
+    """Which CLV-model scores could not be computed (empty when all ran)."""
+    failed = [model_label(s) for s in evaluation.score_status]
+    if not failed:
         return ""
-    return "Der Vergleich mit dem BG/NBD-Modell entfällt, weil sich das Modell zum Prüfstichtag nicht schätzen ließ."
+    names = ", ".join(f"„{n}“" for n in failed)
+    return f"Nicht berechnen ließ sich: {names} (das Modell ließ sich zum Prüfstichtag nicht schätzen)."
 
 
-def validation_text(res) -> str:
-    """Section text "Prüfung an einem späteren Stichtag": cut-offs, samples, BG/NBD status."""
-    return (setup_text(res) + " " + bgnbd_status_text(res.evaluation.bgnbd_status)).strip()
+def validation_text(res, cfg) -> str:
+    """Section text "Prüfung an einem späteren Stichtag": cut-offs, samples, failed scores, minimums."""
+    parts = [setup_text(res), score_status_text(res.evaluation), requirements_text(cfg, res.plan.window_days)]
+    return " ".join(p for p in parts if p)
 
 
-def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Metrics with German column and model names (for ``show_table`` with :data:`METRICS_FORMATS`)."""
-    df = metrics[["roc_auc", "pr_auc", "top_decile_lift"]].copy()
-    df.index = [model_label(i) for i in df.index]
-    df = df.rename(columns={"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "top_decile_lift": "Top-10-%-Lift"})
-    df.insert(0, "Modell", df.index)
-    return df.reset_index(drop=True)
+def metrics_table(res) -> pd.DataFrame:
+    """Every candidate with its kind, ROC AUC, the best baseline's ROC AUC next to it, the difference,
+    PR AUC and lift (for ``show_table`` with :data:`METRICS_FORMATS`); the score used is marked."""
+    m = res.evaluation.metrics
+    base = float(m.loc[res.key.baseline_model, "roc_auc"])
+    used = res.key.best_model
+    names = [model_label(i) + (" (verwendet)" if i == used else "") for i in m.index]
+    return pd.DataFrame({
+        "Prognose": names,
+        "Art": [KIND_NAMES.get(k, k) for k in m["kind"]],
+        "ROC AUC": m["roc_auc"].to_numpy(dtype=float),
+        "ROC AUC Faustregel": base,
+        "Differenz": m["roc_auc"].to_numpy(dtype=float) - base,
+        "PR AUC": m["pr_auc"].to_numpy(dtype=float),
+        "Top-10-%-Lift": m["top_decile_lift"].to_numpy(dtype=float),
+    })
 
 
-def _auc(v: float) -> str:
-    return fmt.number(v, 2)
+def _signed(v: float) -> str:
+    if abs(v) < 0.005:
+        return "±0,00"
+    return ("+" if v > 0 else "−") + fmt.number(abs(v), 2)
 
 
-METRICS_FORMATS = {"ROC AUC": _auc, "PR AUC": _auc, "Top-10-%-Lift": fmt.factor}
+METRICS_FORMATS = {"ROC AUC": _auc, "ROC AUC Faustregel": _auc, "Differenz": _signed, "PR AUC": _auc,
+                   "Top-10-%-Lift": fmt.factor}
 """Cell formats of :func:`metrics_table`."""
-METRICS_NOTE = (
-    "ROC AUC: 0,5 = Zufall, 1 = perfekte Trennung. PR AUC: Zufall entspricht der Abwanderungsquote. "
-    "Top-10-%-Lift: Abwanderungsquote unter den 10 % mit dem höchsten Risiko im Verhältnis zum Durchschnitt."
-)
-"""Table note of :func:`metrics_table`."""
+
+
+def metrics_note(res) -> str:
+    """Table note of :func:`metrics_table`."""
+    return (
+        f"„ROC AUC Faustregel“: die bessere der beiden Faustregeln („{model_label(res.key.baseline_model)}“); "
+        "„Differenz“: Vorsprung der Prognose vor ihr. ROC AUC: 0,5 = Zufall, 1 = perfekte Trennung. "
+        "PR AUC: Zufall entspricht der Abwanderungsquote. Top-10-%-Lift: Abwanderungsquote unter den 10 % mit "
+        "dem höchsten Risiko im Verhältnis zum Durchschnitt. Kaufmodelle: am Stichtag auf alle Käufe bis dahin "
+        "angepasst; „BG/NBD: P(aktiv)“ ist nur zum Vergleich aufgeführt."
+    )
+
 
 DRIVERS_INTRO = (
-    "Die folgenden Merkmale tragen am meisten zur Prognose bei. Es handelt sich um statistische "
+    "Die folgenden Merkmale tragen am meisten zu den lernenden Modellen bei. Es handelt sich um statistische "
     "Zusammenhänge, nicht um nachgewiesene Ursachen."
 )
 
 
 def driver_sentences(drivers, n: int = 3) -> str:
     """Markdown bullet list: one sign-aware sentence per top driver of both models
-    (``drivers``: :class:`~helpers.analysis.churn.Drivers`)."""
+    (``drivers``: :class:`~helpers.analysis.churn.Drivers` or ``None``)."""
     lines = []
     coef = drivers.coefficients if drivers is not None else None
     if coef is not None:
@@ -332,11 +464,30 @@ def driver_sentences(drivers, n: int = 3) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def calibration_text(evaluation) -> str:
-    """Mean predicted vs observed churn rate of the chosen model at the evaluation cut-off."""
-    p = evaluation.predictions
-    predicted = float(p[evaluation.best_model].mean())
+def drivers_section(res) -> str:
+    """Section "Was die Abwanderung vorhersagt" (empty without trained ML models)."""
+    body = driver_sentences(res.drivers)
+    if not body:
+        return ""
+    text = "## Was die Abwanderung vorhersagt\n\n" + DRIVERS_INTRO
+    if res.key.best_kind != "ml":
+        text += f" Verwendet wird zwar {_quoted(res.key.best_model)}, die Merkmale zeigen aber, worauf es ankommt."
+    return text + "\n\n" + body
+
+
+def calibration_text(res) -> str:
+    """How the score used becomes a probability and how well it matches the observed churn at t2."""
+    ev, k = res.evaluation, res.key
+    p = ev.predictions
     observed = float(p["churned"].mean())
+    if k.best_kind != "ml":
+        return (
+            f"{_capital(_quoted(k.best_model))} ist selbst keine Wahrscheinlichkeit. "
+            "Sie wird in eine umgerechnet, indem jedem Wert die Abwanderungsquote zugeordnet wird, die am "
+            f"Prüfstichtag bei Personen mit ähnlichem Wert tatsächlich beobachtet wurde ({fmt.pct(observed)} "
+            "im Mittel; je höher der Wert, desto höher oder gleich das Risiko)."
+        )
+    predicted = float(p[k.best_model].mean())
     gap = predicted - observed
     if abs(gap) < 0.03:
         verdict = "Die Wahrscheinlichkeiten lassen sich damit auch als Größenordnung lesen."
@@ -352,33 +503,104 @@ def calibration_text(evaluation) -> str:
     )
 
 
-def inactive_phrase(active_days: int | None) -> str:
-    """``"seit mehr als einem Jahr"`` / ``"seit mehr als 180 Tagen"``."""
-    if active_days == 365:
-        return "seit mehr als einem Jahr"
-    return f"seit mehr als {fmt.integer(active_days)} Tagen"
-
-
 def scores_text(res, active_days: int | None) -> str:
-    """How many current customers were scored and how many have a risk of at least 50 %."""
-    k = res.key
+    """How many current customers the score used covers and how many have a risk of at least 50 %."""
+    k, s = res.key, res.scoring
+    if s is None:
+        return ""
     n = k.n_scored
     if n == 0:
         return "Zum Ende des Beobachtungszeitraums gibt es keine aktiven Kundinnen und Kunden, die bewertet werden könnten."
+    who = (f"die {fmt.integer(n)} aktiven Kundinnen und Kunden zum {fmt.date(res.plan.end)}" if active_days is not None
+           else f"alle {fmt.integer(n)} Kundinnen und Kunden zum {fmt.date(res.plan.end)}")
+    text = ""
+    if s.refit_failed is not None:
+        text = (f"{_capital(_quoted(s.refit_failed))} ließ sich zum Ende des "
+                f"Beobachtungszeitraums nicht neu schätzen; ersatzweise dient {_quoted(s.source)}. ")
+    how = ("schätzt das am Prüfstichtag neu angepasste Modell" if k.best_kind == "ml"
+           else f"ergibt sich aus {_dative(s.source)}")
     high = k.n_risk_50
-    text = (
-        f"Für die {fmt.integer(n)} aktiven Kundinnen und Kunden zum {fmt.date(res.plan.end)} schätzt das neu "
-        f"angepasste Modell, wie wahrscheinlich sie in den nächsten {fmt.integer(res.plan.window_days)} Tagen "
+    return text + (
+        f"Für {who} {how}, wie wahrscheinlich sie in den nächsten {fmt.integer(res.plan.window_days)} Tagen "
         f"nichts kaufen. Bei {fmt.integer(high)} von ihnen ({fmt.pct(high / n)}) liegt dieses Risiko bei "
         f"{fmt.pct(0.5)} oder mehr."
     )
-    if k.n_inactive_excluded > 0 and active_days is not None:
-        text += (
-            f" Weitere {fmt.integer(k.n_inactive_excluded)} frühere Kundinnen und Kunden haben "
-            f"{inactive_phrase(active_days)} nicht gekauft und gelten hier bereits als verloren; sie werden "
-            "nicht vom Modell bewertet."
-        )
+
+
+def _old_rate(table: pd.DataFrame, group: str) -> tuple[float, int]:
+    """Observed churn rate and count of ``group`` with >= 365 days since the last purchase."""
+    t = table[(table["group"] == group) & (table["band_start"] >= 365)]
+    n = int(t["customers"].sum())
+    if n == 0:
+        return math.nan, 0
+    return float((t["customers"] * t["churn_rate"].fillna(0)).sum() / n), n
+
+
+def fallback_text(res, active_days: int | None) -> str:
+    """Where the risk of the customers without the chosen score comes from (or why it is unknown)."""
+    k, fb = res.key, res.fallback
+    n_other = k.n_risk_fallback + k.n_risk_none
+    if n_other == 0:
+        return ""
+    who = (f"die übrigen {fmt.integer(n_other)} Kundinnen und Kunden" if k.n_risk_model
+           else f"alle {fmt.integer(n_other)} Kundinnen und Kunden")
+    if fb is None or not fb.ok:
+        reason = (_skip_reason(fb.skip, "die Messung der Abwanderung nach Tagen seit dem letzten Kauf")
+                  if fb is not None and fb.skip is not None else "die Daten reichen dafür nicht aus")
+        return (f"Für {who} lässt sich kein Risiko angeben: {_capital(reason)}. Ihr gefährdeter Deckungsbeitrag "
+                "ist unbekannt und fehlt in der Summe.")
+    groups = "getrennt für Einmal- und Mehrfachkäufer" if fb.split else "für alle gemeinsam"
+    text = (
+        f"Für {who} dient als Risiko die am Stichtag {fmt.date(fb.cutoff)} tatsächlich beobachtete Abwanderung "
+        f"nach Tagen seit dem letzten Kauf, {groups}: der Anteil derer mit ebenso langer Kaufpause, die in den "
+        f"{fmt.integer(fb.window_days)} Tagen danach nichts mehr kauften (je länger die Pause, desto höher oder "
+        "gleich das Risiko)."
+    )
+    if k.n_risk_extrapolated:
+        longest = max(fb.max_recency.values())
+        group = " ihrer Gruppe" if fb.split else ""
+        text += (f" Am Stichtag lag die längste beobachtete Kaufpause bei {fmt.integer(longest)} Tagen. "
+                 f"{fmt.integer(k.n_risk_extrapolated)} Kundinnen und Kunden pausieren heute länger als alle "
+                 f"am Stichtag Beobachteten{group}; für sie gilt die Quote der längsten beobachteten Pause{group}, "
+                 "denn eine eigene Beobachtung gibt es nicht.")
+    rate, n = _old_rate(fb.table, "one_time")
+    if n:
+        text += (f" So kauften von den {fmt.integer(n)} Einmalkäufern, deren Kauf am Stichtag mehr als ein Jahr "
+                 f"zurücklag, {fmt.pct(rate)} nicht wieder.")
+    if active_days is not None and k.n_risk_model:
+        text += (f" Das betrifft alle, die {inactive_phrase(active_days)} nichts gekauft haben; sie gelten damit "
+                 "nicht als sicher verloren, haben aber ein hohes Risiko.")
     return text
+
+
+def fallback_table(fallback) -> pd.DataFrame | None:
+    """Observed churn by days since the last purchase, one-time vs repeat buyers (German columns)."""
+    if fallback is None or fallback.table is None:
+        return None
+    t = fallback.table
+    rows = []
+    for start in sorted(t["band_start"].unique()):
+        part = t[t["band_start"] == start].set_index("group")
+        end = part["band_end"].iloc[0]
+        label = (f"{fmt.integer(start)} bis {fmt.integer(end - 1)}" if end is not None and not pd.isna(end)
+                 else f"ab {fmt.integer(start)}")
+        rows.append({"Tage seit letztem Kauf": label,
+                     "Einmalkäufer": part.loc["one_time", "customers"],
+                     "davon abgewandert": part.loc["one_time", "churn_rate"],
+                     "Mehrfachkäufer": part.loc["repeat", "customers"],
+                     "davon abgewandert ": part.loc["repeat", "churn_rate"]})
+    return pd.DataFrame(rows)
+
+
+FALLBACK_FORMATS = {"Einmalkäufer": fmt.integer, "davon abgewandert": fmt.pct, "Mehrfachkäufer": fmt.integer,
+                    "davon abgewandert ": fmt.pct}
+"""Cell formats of :func:`fallback_table`."""
+
+
+def risk_section(res, active_days: int | None) -> str:
+    """Section text "Aktuelles Abwanderungsrisiko": the score used, then everybody else."""
+    parts = [scores_text(res, active_days), fallback_text(res, active_days)]
+    return " ".join(p for p in parts if p)
 
 
 def _people(n: int) -> str:
@@ -395,48 +617,46 @@ def horizon_phrase(months: int | None) -> str:
 
 
 def value_source_text(key, gross_margin: float) -> str:
-    """Which customer value is used (CLV, 12-month margin stand-in or none) and its horizon."""
-    n_clv, n_margin = key.n_value_clv, key.n_value_margin_12m
-    margin = (f"der Deckungsbeitrag der letzten zwölf Monate (Nettoumsatz mal Marge von "
-              f"{fmt.pct(gross_margin)})")
+    """Which value is used (value if retained from the CLV chapter, run-rate stand-in or none) and its horizon."""
+    n_clv, n_rate = key.n_value_clv, key.n_value_run_rate
+    horizon = horizon_phrase(key.value_horizon_months)
+    standin = (f"der bisherige jährliche Deckungsbeitrag (Nettoumsatz aller Käufe mal Marge von "
+               f"{fmt.pct(gross_margin)}, geteilt durch die Jahre seit dem ersten Kauf, mindestens ein Jahr), "
+               f"umgerechnet auf den Zeitraum und ebenso abgezinst")
     if n_clv > 0:
-        text = ("Als Kundenwert dient der prognostizierte Kundenwert (CLV) aus @sec-clv, der abgezinste "
-                f"Deckungsbeitrag {horizon_phrase(key.value_horizon_months)}.")
-        if n_margin > 0:
-            text += (f" Für {fmt.integer(n_margin)} Kundinnen und Kunden ohne Prognose dient ersatzweise "
-                     f"{margin}.")
+        text = ("Als Wert dient der Kundenwert bei Verbleib aus @sec-clv: der abgezinste Deckungsbeitrag "
+                f"{horizon}, falls die Person aktiv bleibt. Er ist nicht mit P(aktiv) gewichtet, denn die Gefahr "
+                "des Verlusts steckt bereits im Risiko.")
+        if n_rate > 0:
+            text += f" Für {fmt.integer(n_rate)} Kundinnen und Kunden ohne diese Prognose dient ersatzweise {standin}."
         return text
-    if n_margin > 0:
-        return (f"Als Kundenwert dient hier {margin}, weil kein prognostizierter Kundenwert (CLV) vorliegt; "
-                f"er steht für den Deckungsbeitrag {horizon_phrase(key.value_horizon_months)}.")
+    if n_rate > 0:
+        return (f"Als Wert bei Verbleib {horizon} dient, weil kein Kundenwert aus @sec-clv vorliegt, {standin}. "
+                "So behält auch eine Person, die lange nicht gekauft hat, den Wert, den sie bei Rückgewinnung "
+                "brächte.")
     return "Ohne Umsatzangaben lässt sich kein Kundenwert berechnen; die Wertbetrachtung entfällt."
 
 
-def risk_source_text(key) -> str:
-    """Where the risk of each customer comes from (churn model, 1 − P(aktiv) or none)."""
-    n_churn, n_alive, n_none = key.n_risk_churn, key.n_risk_p_alive, key.n_risk_none
-    if n_churn > 0 and n_alive > 0:
-        return (f"Als Risiko dient für die {fmt.integer(n_churn)} vom Modell bewerteten aktiven Kundinnen und "
-                f"Kunden die Abwanderungswahrscheinlichkeit, für die übrigen {fmt.integer(n_alive)} die "
-                "Wahrscheinlichkeit 1 − P(aktiv) aus @sec-clv.")
-    if n_churn > 0:
-        text = "Als Risiko dient die Abwanderungswahrscheinlichkeit aus dem Modell."
-        if n_none > 0:
-            text += (f" Für die übrigen {fmt.integer(n_none)} Kundinnen und Kunden liegt kein Risikowert vor; "
-                     "sie fehlen in dieser Rechnung.")
-        return text
-    if n_alive > 0:
-        return ("Weil die Abwanderungsprognose entfällt, dient als Risiko die Wahrscheinlichkeit "
-                "1 − P(aktiv) aus @sec-clv.")
-    return ""
+def range_text(key) -> str:
+    """The 80 % range of the value at risk and how it was derived (or that there is none)."""
+    if key.value_at_risk is None or key.value_at_risk <= 0:
+        return ""
+    if key.value_at_risk_low is None or key.value_at_risk_high is None:
+        return ("Eine Unsicherheitsspanne lässt sich für diese Summe nicht angeben, weil @sec-clv keine Spanne "
+                "für den Kundenwert bei Verbleib liefert.")
+    return (f"Die 80-%-Spanne reicht von {fmt.eur(key.value_at_risk_low)} bis {fmt.eur(key.value_at_risk_high)}: "
+            "Sie überträgt die relative Unsicherheit des Kundenwerts bei Verbleib aus @sec-clv auf die Summe; "
+            "die Unsicherheit des Risikos selbst ist darin nicht enthalten.")
 
 
-def value_text(key) -> str:
-    """The value at risk overall, of the scored customers and in the high-risk / high-value cell."""
+def value_text(key, best_model: str | None = None) -> str:
+    """The value at risk overall, its range, its parts by risk source and the high-risk / high-value cell."""
     total = key.value_at_risk
     horizon = horizon_phrase(key.value_horizon_months)
     note = (f" Für {fmt.integer(key.n_without_value)} weitere Kundinnen und Kunden mit Risikowert liegt kein "
             "Kundenwert vor; sie fehlen in dieser Rechnung.") if key.n_without_value > 0 else ""
+    if key.n_risk_none > 0 and total is not None:
+        note += (f" {fmt.integer(key.n_risk_none)} Kundinnen und Kunden ohne Risikowert fehlen ebenfalls.")
     if total is None:
         return "Ohne Risiko- und Wertangaben lässt sich kein gefährdeter Deckungsbeitrag berechnen." + note
     if total <= 0:
@@ -444,12 +664,20 @@ def value_text(key) -> str:
     text = (
         f"Gewichtet mit ihrem Abwanderungsrisiko stehen bei {_people(key.n_value_at_risk)} "
         f"insgesamt {fmt.eur(total)} Deckungsbeitrag {horizon} auf dem Spiel (gefährdeter Deckungsbeitrag = "
-        "Risiko × Wert)."
+        "Risiko × Wert bei Verbleib)."
     )
-    scored = key.value_at_risk_scored
-    if key.n_risk_p_alive > 0 and scored is not None:
-        text += (f" Davon entfallen {fmt.eur(scored)} auf die {fmt.integer(key.n_risk_churn)} vom Modell "
-                 "bewerteten aktiven Kundinnen und Kunden.")
+    rng = range_text(key)
+    if rng:
+        text += " " + rng
+    if key.n_risk_model and key.n_risk_fallback and key.value_at_risk_scored is not None \
+            and key.value_at_risk_fallback is not None:
+        source = f" mit Risiko aus {_dative(best_model)}" if best_model else ""
+        text += (f" Davon entfallen {fmt.eur(key.value_at_risk_scored)} auf die {fmt.integer(key.n_risk_model)} "
+                 f"Kundinnen und Kunden{source} und {fmt.eur(key.value_at_risk_fallback)} auf die "
+                 f"{fmt.integer(key.n_risk_fallback)} mit Risiko nach Tagen seit dem letzten Kauf.")
+    if key.n_over_365 and key.value_at_risk_over_365:
+        text += (f" Auf die {fmt.integer(key.n_over_365)} Kundinnen und Kunden, deren letzter Kauf mehr als ein "
+                 f"Jahr zurückliegt, entfallen {fmt.eur(key.value_at_risk_over_365)}.")
     if key.share_top_risk_third is not None:
         text += f" Auf das Drittel mit dem höchsten Risiko entfallen {fmt.pct(key.share_top_risk_third)} davon"
         if key.n_high_risk_high_value > 0:
@@ -462,12 +690,21 @@ def value_text(key) -> str:
     return text + note
 
 
+def horizon_note(res) -> str:
+    """The two time spans behind risk × value (stated once)."""
+    k = res.key
+    if k.window_days is None or k.value_horizon_months is None or k.value_at_risk is None:
+        return ""
+    return (f"Das Risiko bezieht sich auf die nächsten {fmt.integer(k.window_days)} Tage, der Wert auf "
+            f"{fmt.integer(k.value_horizon_months)} Monate.")
+
+
 def value_section(res, gross_margin: float) -> str:
-    """The text of the section "Kundenwert in Gefahr": value and risk sources, then the numbers."""
+    """The text of the section "Kundenwert in Gefahr": value source and horizon, then the numbers."""
     k = res.key
     parts = [value_source_text(k, gross_margin)]
-    if k.n_value_clv + k.n_value_margin_12m > 0:
-        parts += [risk_source_text(k), value_text(k)]
+    if k.n_value_clv + k.n_value_run_rate > 0:
+        parts += [value_text(k, k.best_model), horizon_note(res)]
     return " ".join(p for p in parts if p)
 
 
@@ -480,13 +717,30 @@ def top_table(top: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Kunden-ID": top.index.astype(str),
         "Risiko": top["risk"].to_numpy(),
-        "Kundenwert": top["value"].to_numpy(),
+        "Wert bei Verbleib": top["value"].to_numpy(),
         "Erwarteter Verlust": top["value_at_risk"].to_numpy(),
         "Tage seit letztem Kauf": top["recency_days"].to_numpy(),
         "Kauftage": top["n_purchases"].to_numpy(),
     })
 
 
-TOP_FORMATS = {"Risiko": fmt.pct, "Kundenwert": fmt.eur, "Erwarteter Verlust": fmt.eur,
+TOP_FORMATS = {"Risiko": fmt.pct, "Wert bei Verbleib": fmt.eur, "Erwarteter Verlust": fmt.eur,
                "Tage seit letztem Kauf": fmt.integer, "Kauftage": fmt.integer}
 """Cell formats of :func:`top_table`."""
+
+
+def risk_source_counts(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers, risk and value at risk per ``risk_source`` (German names; for a small table)."""
+    c = customers
+    g = c.groupby("risk_source", sort=False)
+    out = pd.DataFrame({
+        "Risiko aus": [model_label(s) for s in g.size().index],
+        "Kundinnen und Kunden": g.size().to_numpy(),
+        "mittleres Risiko": g["risk"].mean().to_numpy(),
+        "Gefährdeter DB": g["value_at_risk"].sum(min_count=1).to_numpy(),
+    })
+    return out.replace({np.nan: None})
+
+
+SOURCE_FORMATS = {"Kundinnen und Kunden": fmt.integer, "mittleres Risiko": fmt.pct, "Gefährdeter DB": fmt.eur}
+"""Cell formats of :func:`risk_source_counts`."""

@@ -1,7 +1,7 @@
 """German sentences and tables for the chapter "Kaufprognose und Kundenwert" (from ``analysis.clv.ClvResult``).
 
-The analysis returns ids (skip reasons, fit problems, verdicts) and typed key figures; this module
-turns them into the German text of the notebook and the report.
+The analysis returns ids (skip reasons, fit problems, verdicts, the chosen model) and typed key
+figures; this module turns them into the German text of the notebook and the report.
 """
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .. import fmt, labels
-from ..analysis.clv import ClvKeyFigures, ClvResult, FitProblem, FitResult
-from ..analysis.clv_validation import INDEPENDENCE_LIMIT, VERDICT_THRESHOLDS
+from ..analysis.clv import (MODEL_KINDS, MODEL_NAMES, RANGE_LEVEL, ClvKeyFigures, ClvResult, DataGate, FitProblem,
+                            FitResult)
+from ..analysis.clv_validation import INDEPENDENCE_LIMIT, MAE_TOLERANCE, VERDICT_THRESHOLDS
+
+ALL_MODELS = "BG/NBD, MBG/NBD und Pareto/NBD"
+RANGE_WORD = f"{round(RANGE_LEVEL * 100)}-%-Spanne"
+"""German name of the ranges ("80-%-Spanne")."""
 
 
 # ---------------------------------------------------------------- model fits
@@ -31,7 +36,8 @@ def fit_warnings(fit: FitResult | None) -> list[str]:
     problems = [_problem(p) for p in fit.problems]
     if fit.kind == "gamma_gamma":
         if fit.skip == "too_few_repeat":
-            return ["Für das Gamma-Gamma-Modell gibt es zu wenige Wiederholungskäufer mit Umsatz."]
+            return [f"Für das Gamma-Gamma-Modell gibt es zu wenige Wiederholungskäufer mit Umsatz "
+                    f"({fmt.integer(fit.n_repeat)})."]
         if fit.skip == "failed":
             return ["Die Schätzung des Gamma-Gamma-Modells ist fehlgeschlagen ("
                     + "; ".join(dict.fromkeys(problems)) + "); ein Kundenwert in Euro wird nicht berechnet."]
@@ -43,7 +49,7 @@ def fit_warnings(fit: FitResult | None) -> list[str]:
         return [f"Das {label}-Modell braucht Wiederholungskäufe; in den Daten gibt es keine."]
     if fit.skip == "failed":
         return [f"Die Schätzung des {label}-Modells ist fehlgeschlagen ({'; '.join(dict.fromkeys(problems))}), "
-                "auch mit Strafterm. Für diese Daten werden keine Modellprognosen ausgewiesen."]
+                "auch mit Strafterm."]
     if fit.retried:
         return [f"Die Schätzung des {label}-Modells gelang erst mit einem Strafterm (penalizer = "
                 f"{fit.penalizer:g}) nach {'; '.join(problems)} im ersten Versuch; die Parameter sind dadurch "
@@ -52,28 +58,54 @@ def fit_warnings(fit: FitResult | None) -> list[str]:
 
 
 def model_warnings(res: ClvResult) -> list[str]:
-    """All fit warnings of the chapter (BG/NBD, then Gamma-Gamma)."""
-    return fit_warnings(res.fit) + fit_warnings(res.gamma_gamma)
+    """All fit warnings of the chapter (purchase models fitted on all data, then Gamma-Gamma)."""
+    fits = [res.fits[k] for k in MODEL_KINDS if k in res.fits] or ([res.fit] if res.fit is not None else [])
+    return [w for f in fits for w in fit_warnings(f)] + fit_warnings(res.gamma_gamma)
 
 
 # ---------------------------------------------------------------- skip reasons
 
+def _gate(res: ClvResult) -> DataGate:
+    """The result's data gate (rebuilt from its counts for hand-made results without one)."""
+    if res.gate is not None:
+        return res.gate
+    s = res.settings
+    failed = {"too_few_customers": ("customers",), "too_few_repeat": ("repeat_buyers",),
+              "short_history": ("history",)}.get(res.skip or "", ())
+    return DataGate(res.n_customers, res.n_repeat, res.key.history_days, s.min_customers, s.min_repeat_buyers,
+                    s.min_history_days, failed)
+
+
+def gate_sentences(res: ClvResult) -> list[str]:
+    """One German sentence per failed data minimum, with the numbers."""
+    g = _gate(res)
+    out = []
+    if "customers" in g.failed:
+        out.append(f"Die Daten enthalten nur {fmt.integer(g.n_customers)} Kundinnen und Kunden mit einem Kauf; "
+                   f"die Kaufmodelle brauchen mindestens {fmt.integer(g.min_customers)}.")
+    if "repeat_buyers" in g.failed:
+        out.append(f"Nur {fmt.integer(g.n_repeat)} von {fmt.integer(g.n_customers)} Kundinnen und Kunden haben "
+                   f"mehr als einmal gekauft; für eine verlässliche Schätzung brauchen die Kaufmodelle mindestens "
+                   f"{fmt.integer(g.min_repeat_buyers)} Wiederholungskäufer.")
+    if "history" in g.failed:
+        out.append(f"Die Daten umfassen nur {fmt.integer(g.history_days)} Tage ({fmt.date(res.first_date)} bis "
+                   f"{fmt.date(res.observation_end)}); die Kaufmodelle brauchen mindestens "
+                   f"{fmt.integer(g.min_history_days)} Tage Kaufhistorie, um Wiederholungskäufe und Abwanderung "
+                   "zu erkennen.")
+    return out
+
+
 def skip_text(res: ClvResult) -> str:
     """Why the model part is skipped (empty string when it ran)."""
-    s = res.settings
     if res.skip is None:
         return ""
     if res.skip == "no_data":
         return "Für diese Daten liegen keine Käufe vor; eine Kaufprognose ist nicht möglich."
-    if res.skip == "too_few_repeat":
-        return (
-            f"Nur {fmt.integer(res.n_repeat)} von {fmt.integer(res.n_customers)} Kundinnen und Kunden "
-            f"haben mehr als einmal gekauft. Für eine verlässliche Schätzung braucht das Modell mindestens "
-            f"{fmt.integer(s.min_repeat_buyers)} Wiederholungskäufer. Kaufprognose und Kundenwert werden "
-            "deshalb für diese Daten nicht berechnet."
-        )
+    if res.skip in ("too_few_customers", "too_few_repeat", "short_history"):
+        return (" ".join(gate_sentences(res)) + " Kaufprognose und Kundenwert werden deshalb für diese Daten "
+                "nicht berechnet; die übrigen Kapitel bleiben gültig.")
     return (
-        "Das Kaufmodell (BG/NBD) ließ sich auf diese Daten nicht sinnvoll schätzen: "
+        f"Keines der Kaufmodelle ({ALL_MODELS}) ließ sich sinnvoll auf diese Daten schätzen: "
         + " ".join(model_warnings(res))
         + " Kaufprognose und Kundenwert werden deshalb nicht ausgewiesen; die übrigen Kapitel bleiben gültig."
     )
@@ -84,12 +116,74 @@ def clv_skip_text(res: ClvResult) -> str:
         return ("Die Datei enthält keine Umsatzspalte. Deshalb werden nur Kaufwahrscheinlichkeiten und "
                 "erwartete Käufe ausgewiesen, kein Kundenwert in Euro.")
     if res.clv_skip == "gg_failed":
+        gg = res.gamma_gamma
+        if gg is not None and gg.skip == "too_few_repeat":
+            return (f"Nur {fmt.integer(gg.n_repeat)} Wiederholungskäufer haben einen positiven durchschnittlichen "
+                    f"Bonbetrag; das Ausgabenmodell (Gamma-Gamma) braucht mindestens "
+                    f"{fmt.integer(max(2, res.settings.min_repeat_buyers))}. Ein Kundenwert in Euro wird deshalb "
+                    "nicht ausgewiesen.")
         return ("Das Ausgabenmodell (Gamma-Gamma) ließ sich nicht schätzen; ein Kundenwert in Euro wird daher "
-                "nicht ausgewiesen. " + " ".join(fit_warnings(res.gamma_gamma)))
+                "nicht ausgewiesen. " + " ".join(fit_warnings(gg)))
     return ""
 
 
-# ---------------------------------------------------------------- holdout validation
+# ---------------------------------------------------------------- horizon and ranges
+
+def model_name(res: ClvResult) -> str:
+    """Published name of the purchase model used ("Pareto/NBD"), or "–"."""
+    return MODEL_NAMES.get(res.key.model or "", fmt.MISSING)
+
+
+def horizon_text(res: ClvResult) -> str:
+    """German caveat when the CLV horizon was shortened to the history the data cover (else empty)."""
+    k = res.key
+    if not k.horizon_capped:
+        return ""
+    return (f"Die Daten decken nur {fmt.integer(k.history_days)} Tage ab ({fmt.date(res.first_date)} bis "
+            f"{fmt.date(res.observation_end)}). Der Kundenwert wird deshalb für **{fmt.integer(k.horizon_months)} "
+            f"statt {fmt.integer(k.horizon_months_configured)} Monate** berechnet: Eine Prognose reicht hier nie "
+            "weiter in die Zukunft, als die Daten in die Vergangenheit reichen.")
+
+
+def _span(low, high, money: bool) -> str:
+    f = fmt.eur if money else (lambda v: fmt.integer(round(v)))
+    return f"{f(low)} bis {f(high)}"
+
+
+def range_phrase(low: float | None, high: float | None, money: bool = True) -> str:
+    """`` (80-%-Spanne 1.000 € bis 1.200 €)`` or empty when there is no range."""
+    if low is None or high is None:
+        return ""
+    return f" ({RANGE_WORD} {_span(low, high, money)})"
+
+
+def _bias_clause(k: ClvKeyFigures) -> str:
+    if k.holdout_pct_error is None:
+        return ("Eine Rückprüfung war nicht möglich; die Spanne enthält deshalb keine Korrektur um eine bekannte "
+                "Abweichung.")
+    direction = "zu hoch" if k.holdout_pct_error > 0 else "zu niedrig"
+    return (f"Weil das Modell in der Rückprüfung {fmt.pct(abs(k.holdout_pct_error))} {direction} lag, reicht die "
+            "Spanne zudem bis zu dem Wert, der sich ergibt, wenn man diese Abweichung herausrechnet.")
+
+
+def range_text(res: ClvResult) -> str:
+    """What the 80 % ranges mean and how they are computed, or why there are none."""
+    k = res.key
+    r = res.ranges
+    if k.range_draws is None:
+        if r is not None and r.skip == "off":
+            return "Spannen für die Summen wurden nicht berechnet (Einstellung clv.range_draws = 0)."
+        return ("Für die Summen lässt sich keine verlässliche Spanne angeben: Die statistische Unsicherheit der "
+                "Modellparameter ist an diesen Daten nicht schätzbar. Die Punktwerte sind deshalb besonders "
+                "vorsichtig zu lesen.")
+    return (f"**{RANGE_WORD}:** In diesem Bereich liegt der erwartete Wert mit etwa "
+            f"{fmt.pct(RANGE_LEVEL)} Wahrscheinlichkeit, sofern sich das Kaufverhalten nicht grundlegend ändert. "
+            f"Die Spanne entsteht aus {fmt.integer(k.range_draws)} Ziehungen der Modellparameter gemäß ihrer "
+            "statistischen Unsicherheit (parametrischer Bootstrap). " + _bias_clause(k)
+            + " Zufällige Schwankungen einzelner Käufe und Veränderungen am Markt sind darin nicht enthalten.")
+
+
+# ---------------------------------------------------------------- holdout validation and model choice
 
 def verdict_phrase(verdict: str) -> str:
     """Predicative German phrase for a verdict id (``"usable"`` -> "brauchbar, aber mit spürbarer Abweichung")."""
@@ -105,107 +199,136 @@ def _verdict_adjective(verdict: str) -> str:
     return labels.verdict(verdict) + "e"
 
 
+def choice_rule_text() -> str:
+    """The model-choice rule in German (``clv_validation.rank_models``)."""
+    return (f"Verwendet wird das Modell mit der kleinsten mittleren Abweichung je Kunde; liegen Modelle dabei "
+            f"weniger als {fmt.pct(MAE_TOLERANCE)} auseinander, entscheidet die kleinere Abweichung der Summe.")
+
+
+def _likelihood_choice(res: ClvResult) -> str:
+    """Sentence for a model chosen without holdout test."""
+    if res.key.model is None:
+        return ""
+    return (f" Ohne Rückprüfung verwenden wir von den drei Kaufmodellen ({ALL_MODELS}) dasjenige, das die Daten "
+            f"am besten beschreibt (höchste Log-Likelihood): **{model_name(res)}**.")
+
+
+def _fallback_text(res: ClvResult) -> str:
+    v = res.validation
+    if res.key.model_choice != "fallback" or v is None or not v.ranking:
+        return ""
+    return (f" Das in der Rückprüfung beste Modell {MODEL_NAMES[v.ranking[0]]} ließ sich auf allen Daten nicht "
+            f"schätzen; verwendet wird deshalb {model_name(res)}.")
+
+
 def validation_text(res: ClvResult) -> str:
-    """How well the model predicted the holdout period, or why no holdout test was possible."""
+    """How well the models predicted the holdout period, which one is used and why – or why no holdout test was possible."""
     s = res.settings
     v = res.validation
     if v is None:
         return ""
+    caution = " Die Prognosen sind deshalb nicht an tatsächlichen Käufen geprüft und entsprechend vorsichtig zu lesen."
     if v.skip == "short_history":
         return (
             f"Die Daten umfassen nur den Zeitraum {fmt.date(res.first_date)} bis {fmt.date(res.observation_end)}. "
-            f"Für eine Rückprüfung mit {fmt.integer(s.holdout_weeks)} Wochen Prüfzeitraum braucht es davor "
-            "mindestens ebenso viele Wochen zum Schätzen. Die Prognosegüte lässt sich deshalb hier nicht prüfen; "
-            "die folgenden Prognosen sind entsprechend vorsichtig zu lesen."
-        )
+            f"Für eine Rückprüfung mit mindestens {fmt.integer(s.min_holdout_weeks)} Wochen Prüfzeitraum braucht es "
+            "davor mindestens ebenso viele Wochen zum Schätzen; die Prognosegüte lässt sich hier nicht prüfen."
+            + _likelihood_choice(res) + caution)
     if v.skip == "too_few_repeat_calibration":
         return (
             f"Bis zum {fmt.date(v.calibration_end)} gab es weniger als {fmt.integer(s.min_repeat_buyers)} "
-            "Wiederholungskäufer; die Rückprüfung der Prognose entfällt deshalb. Die Prognosen sind "
-            "entsprechend vorsichtig zu lesen."
-        )
+            "Wiederholungskäufer; die Rückprüfung der Prognose entfällt deshalb." + _likelihood_choice(res) + caution)
     if v.skip == "no_fit_calibration":
         return (
-            f"Auf den Daten bis zum {fmt.date(v.calibration_end)} ließ sich das Modell nicht schätzen; "
-            "die Rückprüfung entfällt. Die Prognosen sind entsprechend vorsichtig zu lesen."
-        )
-    if v.skip == "no_holdout_purchases":
-        return (
-            "Im Prüfzeitraum gab es keine Käufe der bis dahin bekannten Kundschaft; die Prognosegüte "
-            "lässt sich daher nicht als prozentuale Abweichung angeben."
-        )
+            f"Auf den Daten bis zum {fmt.date(v.calibration_end)} ließ sich keines der Kaufmodelle schätzen; "
+            "die Rückprüfung entfällt." + _likelihood_choice(res) + caution)
     m = v.metrics
-    err = m["pct_error"]
-    direction = "über" if err > 0 else "unter"
-    lo, hi = VERDICT_THRESHOLDS
+    name = MODEL_NAMES[v.ranking[0]]
     text = (
-        f"Zur Prüfung wurde das Modell nur mit den Käufen bis zum {fmt.date(v.calibration_end)} geschätzt "
-        f"und hat vorhergesagt, wie oft die bis dahin bekannte Kundschaft in den folgenden "
-        f"{fmt.integer(s.holdout_weeks)} Wochen kauft. "
-        f"Vorhergesagt waren {fmt.number(m['predicted_total'], 0)} Käufe, tatsächlich waren es "
-        f"{fmt.integer(m['actual_total'])}"
+        f"Zur Prüfung wurden drei verbreitete Kaufmodelle ({ALL_MODELS}) nur mit den Käufen bis zum "
+        f"{fmt.date(v.calibration_end)} geschätzt; jedes hat vorhergesagt, wie oft die bis dahin bekannte Kundschaft "
+        f"in den folgenden {fmt.integer(v.holdout_weeks)} Wochen kauft"
     )
+    if v.holdout_weeks is not None and v.holdout_weeks < s.holdout_weeks:
+        text += (f" (verkürzt von {fmt.integer(s.holdout_weeks)} Wochen, weil die Daten nur "
+                 f"{fmt.integer(res.key.history_days)} Tage umfassen)")
+    text += f". {choice_rule_text()} "
+    if v.skip == "no_holdout_purchases":
+        return text + (f"Gewählt ist **{name}**. Im Prüfzeitraum gab es allerdings keine Käufe der bis dahin bekannten "
+                       "Kundschaft; die Prognosegüte lässt sich daher nicht als prozentuale Abweichung angeben."
+                       + _fallback_text(res))
+    err = m["pct_error"]
+    lo, hi = VERDICT_THRESHOLDS
+    text += (f"Gewählt ist **{name}**: Es hat {fmt.number(m['predicted_total'], 0)} Käufe vorhergesagt, tatsächlich "
+             f"waren es {fmt.integer(m['actual_total'])}")
     if abs(err) < 0.005:
         text += "; die Summe trifft damit fast genau. "
     else:
-        text += f"; die Summe liegt damit {fmt.pct(abs(err))} {direction} dem tatsächlichen Wert. "
+        text += f"; die Summe liegt damit {fmt.pct(abs(err))} {'über' if err > 0 else 'unter'} dem tatsächlichen Wert. "
     text += (
         f"Je Kunde beträgt die mittlere absolute Abweichung {fmt.number(m['mae'], 2)} Käufe. "
         f"Wir nennen die Prognose „{labels.verdict('good')}“, wenn die Summe höchstens {fmt.pct(lo)} abweicht, "
-        f"und „{labels.verdict('usable')}“ bis {fmt.pct(hi)}. Für diese Daten ist die Prognose damit "
+        f"und „{labels.verdict('usable')}“ bis {fmt.pct(hi)}. Für diese Daten ist sie damit "
         f"**{verdict_phrase(v.verdict)}**."
     )
     if v.verdict == "weak":
         text += (" Die Einzelprognosen sollten deshalb nur als grobe Rangfolge genutzt werden, nicht als "
                  "Mengenplanung.")
-    return text
+    return text + _fallback_text(res)
 
 
-def comparison_text(res: ClvResult) -> str:
-    """One sentence comparing BG/NBD with MBG/NBD on the holdout."""
-    c = res.validation.comparison if res.validation is not None else None
-    if c is None or "MBG/NBD" not in c.index or "BG/NBD" not in c.index:
+def one_time_buyer_text(res: ClvResult) -> str:
+    """Caveat when BG/NBD is used: its P(aktiv) of one-time buyers is always 100 %."""
+    if res.key.model != "bgnbd":
         return ""
-    b, m = c.loc["BG/NBD"], c.loc["MBG/NBD"]
-    if not (np.isfinite(b["mae"]) and np.isfinite(m["mae"])):
-        return ""
-    diff = (m["mae"] - b["mae"]) / b["mae"] if b["mae"] > 0 else 0.0
-    if abs(diff) < 0.02:
-        return ("Das Vergleichsmodell MBG/NBD prognostiziert den Prüfzeitraum praktisch gleich gut; "
-                "wir bleiben beim verbreiteten BG/NBD-Modell.")
-    better = "besser" if diff < 0 else "schlechter"
-    return (f"Das Vergleichsmodell MBG/NBD liegt je Kunde um {fmt.pct(abs(diff))} {better} "
-            f"(mittlere absolute Abweichung {fmt.number(m['mae'], 2)} statt {fmt.number(b['mae'], 2)} Käufe).")
+    return ("Im BG/NBD-Modell gelten Einmalkäufer stets als aktiv (P(aktiv) = 100 %), weil es Abwanderung erst nach "
+            "einem Wiederholungskauf vorsieht; ihre P(aktiv) ist deshalb kein Maß für ihr Abwanderungsrisiko.")
 
 
 def validation_section(res: ClvResult) -> str:
-    """The section "Wie gut trifft das Modell?" with validation, comparison and cross-references."""
+    """The section "Wie gut trifft das Modell?" with validation, model choice and cross-references."""
     v = res.validation
-    figure_ref = (" @fig-clv-holdout zeigt den Vergleich getrennt nach der bisherigen Kaufhäufigkeit, "
-                  "@tbl-clv-models die Kennzahlen beider Modelle." if v is not None and v.ran else "")
-    return ("## Wie gut trifft das Modell?\n\n" + validation_text(res) + " "
-            + comparison_text(res) + figure_ref)
+    refs = (f" @fig-clv-holdout zeigt den Vergleich für {model_name(res)} getrennt nach der bisherigen "
+            "Kaufhäufigkeit, @tbl-clv-models die Kennzahlen aller drei Modelle." if v is not None and v.ran else "")
+    return ("## Wie gut trifft das Modell?\n\n" + " ".join(
+        t for t in (validation_text(res) + refs, one_time_buyer_text(res)) if t))
 
 
 def comparison_table(res: ClvResult) -> pd.DataFrame:
-    """German table of the model comparison (``Modell`` and the three measures, numbers unformatted)."""
-    return res.validation.comparison.reset_index(names="Modell").rename(columns={
-        "log_likelihood": "Log-Likelihood (Kalibrierung)",
-        "pct_error": "Abweichung der Summe", "mae": "Mittlere abs. Abweichung je Kunde"})
+    """German table of the three models on the holdout (numbers unformatted; the chosen model marked)."""
+    c = res.validation.comparison
+    names = [n + (" (gewählt)" if chosen else "") for n, chosen in zip(c["model"], c["chosen"])]
+    return pd.DataFrame({
+        "Modell": names,
+        "Vorhergesagte Käufe": c["predicted_total"].to_numpy(),
+        "Tatsächliche Käufe": c["actual_total"].to_numpy(),
+        "Abweichung der Summe": c["pct_error"].to_numpy(),
+        "Mittlere abs. Abweichung je Kunde": c["mae"].to_numpy(),
+        "Log-Likelihood (Kalibrierung)": c["log_likelihood"].to_numpy(),
+    })
 
 
 # ---------------------------------------------------------------- parameters and heatmaps
 
-def params_table(key: ClvKeyFigures) -> pd.DataFrame:
-    """The BG/NBD parameters with German meaning: ``Parameter``, ``Bedeutung``, ``Wert`` (number)."""
-    rows = [
-        ("r", "Form der Verteilung der Kaufraten", key.bgnbd_r),
-        ("α", "Skala der Kaufraten (Wochen)", key.bgnbd_alpha),
-        ("a", "Abwanderung: Beta-Parameter a", key.bgnbd_a),
-        ("b", "Abwanderung: Beta-Parameter b", key.bgnbd_b),
-        ("r/α", "Mittlere Kaufrate aktiver Kunden (Käufe je Woche)", key.purchase_rate_weekly),
-        ("a/(a+b)", "Mittlere Abwanderungswahrscheinlichkeit je Kauf", key.dropout_per_purchase),
-    ]
+_PARAM_MEANING = {
+    "r": ("r", "Form der Verteilung der Kaufraten"),
+    "alpha": ("α", "Skala der Kaufraten (Wochen)"),
+    "a": ("a", "Abwanderung: Beta-Parameter a"),
+    "b": ("b", "Abwanderung: Beta-Parameter b"),
+    "s": ("s", "Form der Verteilung der Abwanderungsraten"),
+    "beta": ("β", "Skala der Abwanderungsraten (Wochen)"),
+}
+
+
+def params_table(res: ClvResult) -> pd.DataFrame:
+    """Parameters of the model used, with German meaning: ``Parameter``, ``Bedeutung``, ``Wert`` (number)."""
+    fit, k = res.fit, res.key
+    rows = [(*_PARAM_MEANING[n], v) for n, v in fit.params.items()]
+    rows.append(("r/α", "Mittlere Kaufrate aktiver Kunden (Käufe je Woche)", k.purchase_rate_weekly))
+    if fit.kind == "pareto":
+        rows.append(("s/β", "Mittlere Abwanderungsrate aktiver Kunden (je Woche)", k.dropout_rate_weekly))
+    else:
+        rows.append(("a/(a+b)", "Mittlere Abwanderungswahrscheinlichkeit je Kauf", k.dropout_per_purchase))
     return pd.DataFrame(rows, columns=["Parameter", "Bedeutung", "Wert"])
 
 
@@ -213,11 +336,11 @@ def heatmap_text(res: ClvResult) -> str:
     """The section introducing the two heatmaps."""
     return (
         "## Kaufwahrscheinlichkeit nach Kaufverhalten\n\n"
-        "Die beiden Heatmaps zeigen, was das Modell aus Kaufhäufigkeit und Zeitpunkt des letzten Kaufs ableitet "
-        f"(für Kundinnen und Kunden, deren erster Kauf {fmt.number(res.grids.T_max, 0)} Wochen zurückliegt). "
-        "@fig-clv-heatmap-purchases: Je öfter jemand gekauft hat und je kürzer der letzte Kauf zurückliegt, "
-        f"desto mehr Käufe sind in den nächsten {fmt.integer(res.key.prediction_days)} Tagen zu erwarten. "
-        "@fig-clv-heatmap-alive: Wer früher oft gekauft hat und seit Langem fehlt (links unten), ist "
+        f"Die beiden Heatmaps zeigen, was das Modell ({model_name(res)}) aus Kaufhäufigkeit und Zeitpunkt des "
+        f"letzten Kaufs ableitet (für Kundinnen und Kunden, deren erster Kauf {fmt.number(res.grids.T_max, 0)} "
+        "Wochen zurückliegt). @fig-clv-heatmap-purchases: Je öfter jemand gekauft hat und je kürzer der letzte Kauf "
+        f"zurückliegt, desto mehr Käufe sind in den nächsten {fmt.integer(res.key.prediction_days)} Tagen zu "
+        "erwarten. @fig-clv-heatmap-alive: Wer früher oft gekauft hat und seit Langem fehlt (links unten), ist "
         "wahrscheinlich nicht mehr aktiv – diese Kundinnen und Kunden sind Kandidaten für eine Rückgewinnung.")
 
 
@@ -248,28 +371,48 @@ def spend_rule_text(res: ClvResult) -> str:
 
 
 def clv_section(res: ClvResult) -> str:
-    """The section "Kundenwert": definition, model checks and reference to the decile chart, or why
-    there is no value in EUR."""
+    """The section "Kundenwert": definition, value if retained, horizon, model checks, ranges and
+    reference to the decile chart, or why there is no value in EUR."""
     if not res.has_clv:
         return "## Kundenwert\n\n" + clv_skip_text(res)
     k = res.key
-    return ("## Kundenwert\n\n"
-            + f"Der Kundenwert ist der erwartete **Deckungsbeitrag** der nächsten {fmt.integer(k.horizon_months)} "
-            + f"Monate in Euro: erwartete Käufe mal erwarteter Bonbetrag mal Marge ({fmt.pct(k.gross_margin)}), "
-            + f"abgezinst mit {fmt.pct(k.discount_rate_yearly, 1)} pro Jahr. "
-            + independence_text(res) + " " + spend_rule_text(res)
-            + " @fig-clv-deciles zeigt, wie sich der Kundenwert auf die Kundschaft verteilt.")
+    parts = [
+        f"Der Kundenwert ist der erwartete **Deckungsbeitrag** der nächsten {fmt.integer(k.horizon_months)} Monate "
+        f"in Euro: erwartete Käufe mal erwarteter Bonbetrag mal Marge ({fmt.pct(k.gross_margin)}), abgezinst mit "
+        f"{fmt.pct(k.discount_rate_yearly, 1)} pro Jahr. Zusammen sind das {fmt.eur(k.clv_total)}"
+        f"{range_phrase(k.clv_total_low, k.clv_total_high)}.",
+        "Daneben steht der **Wert bei Bindung**: der Deckungsbeitrag, den eine Person im selben Zeitraum brächte, "
+        "wenn sie heute noch aktiv ist (Kundenwert geteilt durch P(aktiv)). Er beziffert, was bei einer Abwanderung "
+        f"verloren ginge; zusammen {fmt.eur(k.clv_if_active_total)}"
+        f"{range_phrase(k.clv_if_active_total_low, k.clv_if_active_total_high)}.",
+        horizon_text(res), range_text(res), independence_text(res), spend_rule_text(res),
+        "@fig-clv-deciles zeigt, wie sich der Kundenwert auf die Kundschaft verteilt.",
+    ]
+    return "## Kundenwert\n\n" + " ".join(p for p in parts if p)
 
 
 def summary_table(key: ClvKeyFigures) -> pd.DataFrame:
     """The CLV key figures as a German table ``Kennzahl`` / ``Wert`` (formatted text)."""
+    def with_range(value, low, high, money=True):
+        main = fmt.eur(value) if money else fmt.integer(None if value is None else round(value))
+        return main + (f" ({_span(low, high, money)})" if low is not None and high is not None else "")
+
     rows = [
+        ("Kaufmodell", MODEL_NAMES.get(key.model or "", fmt.MISSING)),
+        ("Prognosezeitraum des Kundenwerts", f"{fmt.integer(key.horizon_months)} Monate"
+         + (f" (gekürzt von {fmt.integer(key.horizon_months_configured)})" if key.horizon_capped else "")),
         ("Kundinnen und Kunden", fmt.integer(key.n_customers)),
         ("davon Wiederholungskäufer im Ausgabenmodell", fmt.integer(key.n_gg)),
+        (f"Erwartete Käufe in {fmt.integer(key.prediction_days)} Tagen",
+         with_range(key.expected_purchases_total, key.expected_purchases_total_low,
+                    key.expected_purchases_total_high, money=False)),
         ("Mittlerer erwarteter Bonbetrag", fmt.eur(key.mean_expected_spend, 2)),
         ("Mittlerer Kundenwert", fmt.eur(key.clv_mean, 2)),
         ("Median des Kundenwerts", fmt.eur(key.clv_median, 2)),
-        ("Summe der Kundenwerte", fmt.eur(key.clv_total)),
+        ("Summe der Kundenwerte", with_range(key.clv_total, key.clv_total_low, key.clv_total_high)),
+        ("Summe der Werte bei Bindung", with_range(key.clv_if_active_total, key.clv_if_active_total_low,
+                                                   key.clv_if_active_total_high)),
+        ("Abweichung in der Rückprüfung", fmt.pct(key.holdout_pct_error, 1)),
         ("Anteil der wertvollsten 10 %", fmt.pct(key.clv_top10_share)),
         ("Gamma-Gamma-Parameter p / q / v",
          f"{fmt.number(key.gg_p, 2)} / {fmt.number(key.gg_q, 2)} / {fmt.number(key.gg_v, 2)}"),
@@ -280,33 +423,40 @@ def summary_table(key: ClvKeyFigures) -> pd.DataFrame:
 # ---------------------------------------------------------------- chapter summary
 
 def summary(res: ClvResult) -> str:
-    """2–4 sentences for the client: activity, expected purchases, value concentration, model quality."""
+    """3–5 sentences for the client: activity, expected purchases and CLV with their 80 % ranges and
+    horizon, the holdout bias next to the forecast, and the horizon caveat."""
     if not res.ok:
         return skip_text(res)
     k = res.key
     if k.n_likely_inactive:
         share = k.share_likely_inactive
-        first = (f"Von {fmt.integer(k.n_customers)} Kundinnen und Kunden ist nach dem Modell bei "
+        first = (f"Von {fmt.integer(k.n_customers)} Kundinnen und Kunden ist nach dem Modell ({model_name(res)}) bei "
                  f"{fmt.integer(k.n_likely_inactive)} ({fmt.pct(share, 1 if share < 0.01 else 0)}) "
                  "eher davon auszugehen, dass sie nicht mehr aktiv sind (P(aktiv) unter 50 %).")
     else:
-        first = (f"Nach dem Modell ist keine der {fmt.integer(k.n_customers)} Kundinnen und Kunden eher inaktiv "
-                 "als aktiv (alle P(aktiv) mindestens 50 %).")
+        first = (f"Nach dem Modell ({model_name(res)}) ist keine der {fmt.integer(k.n_customers)} Kundinnen und "
+                 "Kunden eher inaktiv als aktiv (alle P(aktiv) mindestens 50 %).")
     parts = [
         first,
         f"Für die nächsten {fmt.integer(k.prediction_days)} Tage erwartet das Modell insgesamt rund "
-        f"{fmt.integer(round(k.expected_purchases_total))} Käufe der heutigen Kundschaft.",
+        f"{fmt.integer(round(k.expected_purchases_total))} Käufe der heutigen Kundschaft"
+        f"{range_phrase(k.expected_purchases_total_low, k.expected_purchases_total_high, money=False)}.",
     ]
     if res.has_clv and k.clv_total is not None:
         parts.append(
             f"Der abgezinste Kundenwert (Deckungsbeitrag bei {fmt.pct(k.gross_margin)} Marge, "
-            f"{fmt.integer(k.horizon_months)} Monate) beträgt zusammen {fmt.eur(k.clv_total)}; "
-            f"davon entfallen {fmt.pct(k.clv_top10_share)} auf die wertvollsten 10 % der Kundschaft."
+            f"{fmt.integer(k.horizon_months)} Monate) beträgt zusammen {fmt.eur(k.clv_total)}"
+            f"{range_phrase(k.clv_total_low, k.clv_total_high)}; davon entfallen {fmt.pct(k.clv_top10_share)} auf "
+            "die wertvollsten 10 % der Kundschaft."
         )
     if k.verdict != "unknown" and k.holdout_pct_error is not None:
+        err = k.holdout_pct_error
         parts.append(f"Die Rückprüfung an den letzten {fmt.integer(k.holdout_weeks)} Wochen ergibt eine "
-                     f"{_verdict_adjective(k.verdict)} Prognosegüte (Abweichung der vorhergesagten Kaufsumme "
-                     f"{fmt.pct(abs(k.holdout_pct_error))}).")
+                     f"{_verdict_adjective(k.verdict)} Prognosegüte: Das Modell lag dort "
+                     f"{fmt.pct(abs(err))} {'über' if err > 0 else 'unter'} den tatsächlichen Käufen.")
     else:
         parts.append("Die Prognosegüte ließ sich an diesen Daten nicht rückprüfen.")
+    if k.horizon_capped:
+        parts.append(f"Weil die Daten nur {fmt.integer(k.history_days)} Tage umfassen, reicht der Kundenwert nur "
+                     f"{fmt.integer(k.horizon_months)} statt {fmt.integer(k.horizon_months_configured)} Monate weit.")
     return " ".join(parts)

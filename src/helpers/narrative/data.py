@@ -12,9 +12,21 @@ import pandas as pd
 from .. import fmt
 from ..analysis.overview import DataKeyFigures
 from ..report.display import md_escape
+from ..validation import date_table as _date_table
 from ..validation import flags_table as _flags_table
 from ..validation import ledger_table as _ledger_table
 from ..validation import outlier_table as _outlier_table
+
+CANONICAL_NAMES = {
+    "customer_id": "Kundennummer",
+    "order_date": "Datum",
+    "revenue": "Umsatz",
+    "order_id": "Bestellnummer",
+    "category": "Warengruppe",
+    "channel": "Verkaufskanal",
+    "quantity": "Menge",
+}
+"""German name of each canonical column in the report."""
 
 
 def _d(value: dt.date) -> str:
@@ -69,11 +81,19 @@ def overview_table(k: DataKeyFigures) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Kennzahl", "Wert"])
 
 
-def ledger_text(ledger, outlier_table_label: str | None = "tbl-data-outliers") -> str:
-    """German sentences on the ledger: rows read = rows kept + rows dropped, outliers, customers with
-    net revenue <= 0. The one ledger text of the report (chapter "Datengrundlage" and the appendix).
+def _count(n: int, one: str, many: str) -> str:
+    return f"eine {one}" if n == 1 else f"{fmt.integer(n)} {many}"
 
-    ``outlier_table_label``: table listing the largest outliers to refer to (``None``: no reference).
+
+def ledger_text(ledger, outlier_table_label: str | None = "tbl-data-outliers",
+                date_table_label: str | None = "tbl-data-dates") -> str:
+    """German sentences on the ledger: rows read = rows kept + rows dropped, lines that are not
+    purchases, implausible dates, outliers, customers with net revenue <= 0, and every customer of
+    the file (with a purchase, or without a remaining purchase and why). The one ledger text of the
+    report (chapter "Datengrundlage" and the appendix).
+
+    ``outlier_table_label`` / ``date_table_label``: tables listing the largest outliers / the
+    dropped implausible dates to refer to (``None``: no reference).
     """
     if ledger is None:
         return ("Für diesen Datenbestand liegt kein Prüfprotokoll vor (die Daten wurden nicht aus einer "
@@ -90,6 +110,31 @@ def ledger_text(ledger, outlier_table_label: str | None = "tbl-data-outliers") -
             "Zeilen; jede verworfene Zeile ist genau einem Grund zugeordnet (dem ersten Prüfschritt, an dem sie "
             "scheitert)."
         )
+    d = ledger.dropped
+    structural = [part for key, one, many in (
+        ("header_row", "wiederholte Kopfzeile", "wiederholte Kopfzeilen"),
+        ("total_row", "Summen- oder Zwischensummenzeile", "Summen- oder Zwischensummenzeilen"),
+        ("empty_row", "leere Zeile", "leere Zeilen"),
+    ) if (part := (_count(d[key], one, many) if d.get(key) else ""))]
+    if structural:
+        listed = structural[0] if len(structural) == 1 else ", ".join(structural[:-1]) + " und " + structural[-1]
+        text += f" Keine Käufe und deshalb verworfen: {listed}."
+    future, implausible = d.get("after_run_date", 0), d.get("implausible_date", 0)
+    if future or implausible:
+        examples = [x for x in ledger.dates if x.get("reason") in ("after_run_date", "implausible_date")]
+        shown = examples[:2] + examples[-2:] if len(examples) > 4 else examples
+        parts = []
+        if implausible:
+            parts.append(f"{_count(implausible, 'Zeile', 'Zeilen')} mit einem Datum weit außerhalb des übrigen "
+                         "Zeitraums")
+        if future:
+            run = f" ({_d(pd.Timestamp(ledger.run_date))})" if ledger.run_date else ""
+            parts.append(f"{_count(future, 'Zeile', 'Zeilen')} mit einem Datum nach dem Auswertungstag{run}")
+        text += (" Verworfen wurden darunter " + " und ".join(parts)
+                 + (", z. B. " + ", ".join(_d(pd.Timestamp(x["order_date"])) for x in shown) if shown else "")
+                 + "; solche Angaben sind Tippfehler oder Platzhalter, keine Käufe"
+                 + (f" (@{date_table_label})" if date_table_label and shown else "")
+                 + ". Das Ende des Beobachtungszeitraums liegt deshalb nicht nach dem Auswertungstag.")
     flagged = ledger.flags.get("outliers", 0)
     if flagged and ledger.outlier_threshold is not None:
         text += (
@@ -103,14 +148,62 @@ def ledger_text(ledger, outlier_table_label: str | None = "tbl-data-outliers") -
             f" Bei {_people(neg)} "
             "ist der Nettoumsatz nach Verrechnung der Retouren null oder negativ."
         )
-    return text
+    return text + customers_ledger_text(ledger)
+
+
+def customers_ledger_text(ledger) -> str:
+    """Where every customer of the file went (with a leading space; empty without customer counts):
+    customers in the file = customers with a purchase + customers without a remaining purchase."""
+    with_purchase = getattr(ledger, "customers_with_purchase", None)
+    if ledger is None or with_purchase is None:
+        return ""
+    read = ledger.customers_read
+    all_dropped, no_purchase = ledger.customers_all_dropped, ledger.customers_no_purchase
+    if read == with_purchase:
+        if read == 1:
+            return " Die eine Kundennummer der Datei hat mindestens einen Kauf."
+        return f" Alle {fmt.integer(read)} Kundennummern der Datei haben mindestens einen Kauf und werden ausgewertet."
+    parts = []
+    if all_dropped:
+        parts.append(f"{fmt.integer(all_dropped)}, weil alle ihre Zeilen verworfen wurden")
+    if no_purchase:
+        parts.append(f"{fmt.integer(no_purchase)}, weil ihnen nur Retouren oder Tage mit einem Nettoumsatz "
+                     "von höchstens 0 bleiben")
+    return (f" Die Datei enthält {fmt.integer(read)} Kundennummern. Ausgewertet werden die "
+            f"{fmt.integer(with_purchase)} mit mindestens einem Kauf; ohne verbleibenden Kauf sind "
+            + " und ".join(parts) + ".")
 
 
 def ledger_table(ledger) -> pd.DataFrame:
-    """Rows read, dropped per reason and kept (``Prüfschritt``, ``Zeilen``); empty without ledger."""
+    """Rows read, dropped per reason and kept, with the customers affected (``Prüfschritt``,
+    ``Zeilen``, ``Kundinnen und Kunden``), then the customers without a remaining purchase and those
+    with at least one purchase (the report's customer count); empty without ledger."""
     if ledger is None:
-        return pd.DataFrame(columns=["Prüfschritt", "Zeilen"])
-    return _ledger_table(ledger)
+        return pd.DataFrame(columns=["Prüfschritt", "Zeilen", "Kundinnen und Kunden"])
+    return _ledger_table(ledger, customers=True)
+
+
+def date_table(ledger, n: int = 10) -> pd.DataFrame:
+    """Lines dropped for an implausible date, the earliest and latest (``n`` in all; ``Zeile``,
+    ``Datum``, ``Grund``); empty without ledger."""
+    if ledger is None:
+        return pd.DataFrame(columns=["Zeile", "Datum", "Grund"])
+    t = _date_table(ledger)
+    t = t[[x.get("reason") in ("after_run_date", "implausible_date") for x in ledger.dates]] if len(t) else t
+    return t if len(t) <= n else pd.concat([t.head(n // 2), t.tail(n - n // 2)])
+
+
+def sources_text(sources, notes=()) -> str:
+    """Which column of the client file each canonical column was read from, and how the file was
+    read: "Umsatz aus Spalte „Nettoumsatz (€)“"."""
+    if not sources:
+        return "Die Daten wurden nicht aus einer Kundendatei eingelesen; eine Spaltenzuordnung gibt es nicht."
+    parts = [f"{CANONICAL_NAMES.get(c, c)} aus Spalte „{md_escape(str(src))}“" for c, src in sources.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " und " + parts[-1]
+    text = f"Verwendet wurden: {listed}. Alle übrigen Spalten der Datei wurden nicht übernommen."
+    if notes:
+        text += " " + " ".join(md_escape(str(n)) for n in notes)
+    return text
 
 
 def flags_table(ledger) -> pd.DataFrame:

@@ -20,7 +20,7 @@ FIGURE_LABELS = {
     "customers": "Kundinnen und Kunden im Datenbestand",
     "revenue": "Nettoumsatz im Beobachtungszeitraum",
     "repeat_rate": "Anteil mit mindestens zwei Käufen (Wiederkaufrate)",
-    "clv_total": "Erwarteter Kundenwert (CLV, Deckungsbeitrag) für {horizon} Monate",
+    "clv_total": "Erwarteter Kundenwert (CLV, Deckungsbeitrag)",
     "value_at_risk": "Gefährdeter Deckungsbeitrag",
     "risk_50": "Kundinnen und Kunden mit Abwanderungsrisiko ab 50 % (kein Kauf in {window} Tagen)",
     "expected_gain": "Erwarteter Zusatz-Deckungsbeitrag der empfohlenen Kampagne",
@@ -31,6 +31,8 @@ CLV_SKIP_TEXT = {
     "no_data": "es keine Käufe im Datenbestand gibt",
     "too_few_repeat": "zu wenige Kundinnen und Kunden mehr als einmal gekauft haben",
     "no_fit": "sich das Modell nicht verlässlich an die Daten anpassen ließ",
+    "too_few_customers": "der Datenbestand zu wenige Kundinnen und Kunden für ein Kaufmodell enthält",
+    "short_history": "die Daten einen zu kurzen Zeitraum abdecken",
 }
 
 _FORMAT = {"int": fmt.integer, "eur": fmt.eur, "pct": fmt.pct}
@@ -56,21 +58,31 @@ def _key(res: SummaryResult, chapter: str, attribute: str) -> Any:
     return getattr(key, attribute)
 
 
-def _figure_label(res: SummaryResult, fig_id: str) -> str:
-    text = FIGURE_LABELS[fig_id]
-    if "{horizon}" in text:
-        text = text.format(horizon=fmt.integer(_key(res, "clv", "horizon_months")))
+def _figure_label(res: SummaryResult, fig) -> str:
+    text = FIGURE_LABELS[fig.spec.id]
     if "{window}" in text:
         text = text.format(window=fmt.integer(_key(res, "churn", "window_days")))
+    if fig.horizon_months:
+        text += f" in den nächsten {fmt.integer(fig.horizon_months)} Monaten"
+    return text
+
+
+def _figure_value(fig) -> str:
+    """The number; with its 80 % range when the chapter computed one."""
+    show = _FORMAT[fig.spec.kind]
+    text = show(fig.value)
+    if fig.low is not None and fig.high is not None:
+        kind = "80-%-Spanne" if fig.spec.range_kind == "interval" else "je nach angenommener Wirkung"
+        text += f" ({kind} {show(fig.low)} bis {show(fig.high)})"
     return text
 
 
 def key_figure_table(res: SummaryResult) -> pd.DataFrame:
-    """German table ``Kennzahl``/``Wert``/``Kapitel`` (values formatted, e.g. ``1.234 €``)."""
+    """German table ``Kennzahl``/``Wert``/``Kapitel`` (values formatted, e.g. ``1.234 €``, with ranges)."""
     return pd.DataFrame(
         {
-            "Kennzahl": [_figure_label(res, f.spec.id) for f in res.figures],
-            "Wert": [_FORMAT[f.spec.kind](f.value) for f in res.figures],
+            "Kennzahl": [_figure_label(res, f) for f in res.figures],
+            "Wert": [_figure_value(f) for f in res.figures],
             "Kapitel": [labels.chapter_title(f.spec.chapter) for f in res.figures],
         },
         columns=["Kennzahl", "Wert", "Kapitel"],
@@ -90,120 +102,88 @@ def intro(res: SummaryResult, client: str) -> str:
     )
 
 
-def _quote(seg_id: str) -> str:
-    return f"„{md_escape(labels.segment(seg_id))}“"
+OWNERS = {
+    "b2c": {"retain": "CRM- und Kundenservice-Team", "grow": "CRM- und E-Mail-Marketing"},
+    "b2b": {"retain": "Vertrieb (Key-Account-Management)", "grow": "Vertrieb und Innendienst"},
+}
+"""Owner role of a campaign by audience and campaign type."""
+RETAIN_SEGMENTS = frozenset({"at_risk", "cannot_lose", "about_to_sleep", "need_attention", "lost"})
+"""Segments whose campaign wins back or keeps customers (the others grow existing relationships)."""
+TIMING = {"high": "Start in 30 Tagen", "medium": "Start in 60 Tagen", "low": "Start in 90 Tagen"}
+"""Timing by the action plan's priority id."""
+KPI = {"retain": "Wiederkaufquote nach 90 Tagen", "grow": "Deckungsbeitrag je Kunde nach 90 Tagen"}
+CONTROL_SHARE = 0.10
+"""Share of each campaign's target list held back as control group (measurement advice)."""
 
 
-def rec_actions_budget(res: SummaryResult) -> str | None:
-    """Budget recommendation from the action plan's key figures."""
-    contacts = _key(res, "actions", "contacts")
-    if not _ok(contacts) or not _ok(_key(res, "actions", "expected_gain")):
-        return None
-    if contacts == 0:
-        return ("**Kein Kampagnenbudget verteilen:** Unter den getroffenen Annahmen bringt kein Kontakt mehr "
-                "zusätzlichen Deckungsbeitrag, als er kostet. Erst mit günstigeren Kontakten oder belegter "
-                "höherer Wirkung lohnt sich eine Kampagne (@sec-actions).")
-    segs = [s for s in _key(res, "actions", "budget_segments") if s][:3]
-    where = f" vor allem in den Segmenten {', '.join(_quote(s) for s in segs)}" if len(segs) > 1 else (
-        f" vor allem im Segment {_quote(segs[0])}" if segs else "")
-    text = (
-        f"**Budget gezielt einsetzen:** {fmt.integer(contacts)} Kontakte{where} kosten "
-        f"{fmt.eur(_key(res, 'actions', 'cost'))} und bringen nach den Annahmen "
-        f"{fmt.eur(_key(res, 'actions', 'expected_gain'))} zusätzlichen Deckungsbeitrag"
+def action_items(res: SummaryResult) -> list[str]:
+    """One German line per planned campaign: segment, contacts, expected gain with its range, the action,
+    owner role, timing and KPI (numbers are the action plan's)."""
+    audience = res.audience if res.audience in OWNERS else "b2c"
+    items = []
+    for a in res.actions:
+        kind = "retain" if a.segment in RETAIN_SEGMENTS else "grow"
+        contacts = "1 Kontakt" if a.contacts == 1 else f"{fmt.integer(a.contacts)} Kontakte"
+        action = res.segment_actions.get(a.segment) or labels.segment_action(a.segment)
+        items.append(
+            f"**{md_escape(labels.segment(a.segment))}:** {md_escape(action)} {contacts} für "
+            f"{fmt.eur(a.cost)}, erwartet {fmt.eur(a.expected_gain)} Zusatz-Deckungsbeitrag "
+            f"({fmt.eur(a.expected_gain_low)} bis {fmt.eur(a.expected_gain_high)}). "
+            f"*{OWNERS[audience][kind]}; {TIMING.get(a.priority, TIMING['low'])}; "
+            f"Erfolgskennzahl: {KPI[kind]}.*"
+        )
+    return items
+
+
+def actions_markdown(res: SummaryResult) -> str:
+    """The campaigns as a numbered list plus how to measure them, or why there are none."""
+    items = action_items(res)
+    if not items:
+        if "actions" not in res.keys:
+            return "Ein Maßnahmenplan liegt für diese Daten nicht vor (@sec-actions)."
+        return ("**Keine Kampagne empfohlen:** Unter den Annahmen des Maßnahmenplans bringt kein Kontakt mehr "
+                "zusätzlichen Deckungsbeitrag, als er kostet (@sec-actions).")
+    head = (f"Die {fmt.integer(len(items))} Kampagnen mit dem größten erwarteten Zusatz-Deckungsbeitrag "
+            if len(items) > 1 else "Die Kampagne mit erwartetem Zusatz-Deckungsbeitrag ")
+    head += ("nach Kontaktkosten (@sec-actions); die Spanne reicht von der niedrigen bis zur hohen Annahme "
+             "für die Wirkung eines Kontakts:")
+    measure = (
+        f"**Wirkung messen:** {fmt.pct(CONTROL_SHARE)} jeder Zielgruppe zufällig nicht ansprechen "
+        "(Kontrollgruppe) und nach 90 Tagen vergleichen; nur der Unterschied ist die Wirkung und ersetzt die "
+        "Annahmen."
     )
-    unspent, cost_per_contact = _key(res, "actions", "unspent"), _key(res, "actions", "cost_per_contact")
-    if _ok(unspent) and _ok(cost_per_contact) and unspent >= cost_per_contact > 0:
-        text += f"; {fmt.eur(unspent)} des Budgets sollten nicht ausgegeben werden, weil sich weitere Kontakte nicht rechnen"
-    return text + " (@sec-actions)."
+    return head + "\n\n" + "\n".join(f"{i}. {t}" for i, t in enumerate(items, start=1)) + "\n\n" + measure
 
 
-def rec_actions_priority(res: SummaryResult) -> str | None:
-    """The segment with the largest value at risk."""
-    seg = _key(res, "actions", "top_risk_segment")
-    var = _key(res, "actions", "top_risk_value")
-    total = _key(res, "churn", "value_at_risk")
-    if not seg or not _ok(var) or not _ok(total) or total <= 0 or var <= 0:
-        return None
+def flow_sentence(res: SummaryResult) -> str:
+    """Customer flow of the latest period (economics chapter), or "" when not computable."""
+    k = res.keys.get("economics")
+    if k is None or _key(res, "economics", "flow_active") is None:
+        return ""
+    start, end = _key(res, "economics", "flow_period_start"), _key(res, "economics", "flow_period_end")
+    span = (f"vom {fmt.date(pd.Timestamp(start))} bis {fmt.date(pd.Timestamp(end))}"
+            if start is not None and end is not None else "im letzten Zeitraum")
     return (
-        f"**Segment {_quote(seg)} zuerst sichern:** Hier ist mit {fmt.eur(var)} der größte Teil des "
-        f"gefährdeten Deckungsbeitrags ({fmt.pct(var / total)}) gebunden (@sec-actions)."
+        f"**Kundenbewegung {span}:** {fmt.integer(_key(res, 'economics', 'flow_active_previous'))} aktive "
+        f"Kundinnen und Kunden zu Beginn, {fmt.integer(_key(res, 'economics', 'flow_new'))} neu gewonnen, "
+        f"{fmt.integer(_key(res, 'economics', 'flow_reactivated'))} zurückgewonnen, "
+        f"{fmt.integer(_key(res, 'economics', 'flow_lost'))} verloren; "
+        f"{fmt.integer(_key(res, 'economics', 'flow_active'))} aktiv am Ende (@sec-economics)."
     )
 
 
-def rec_churn(res: SummaryResult) -> str | None:
-    """Early-warning recommendation when the churn model ran."""
-    if "churn" in res.skipped:
-        return None
-    n = _key(res, "churn", "n_risk_50")
-    if not _ok(n) or n <= 0:
-        return None
-    auc = _key(res, "churn", "roc_auc")
-    quality = ""
-    if _ok(auc):
-        from .churn import auc_quality
-
-        quality = f" Das Modell trennt Abwandernde und Wiederkaufende {auc_quality(auc)} (ROC-AUC {fmt.number(auc, 2)})."
+def stale_warning(res: SummaryResult) -> str:
+    """A warning when the data ends long before the report date ("" otherwise)."""
+    if not res.stale:
+        return ""
+    years = res.data_age_days / 365.25
+    age = (f"rund {fmt.integer(round(years))} Jahre" if years >= 1.5
+           else f"{fmt.integer(res.data_age_days)} Tage")
     return (
-        f"**Frühwarnung nutzen:** {_people(int(n))} haben ein Abwanderungsrisiko von "
-        f"mindestens 50 %.{quality} Sie sollten angesprochen werden, bevor der Kontakt abreißt (@sec-churn)."
+        f"**Achtung, alte Daten:** Die Daten enden am {fmt.date(pd.Timestamp(res.observation_end))}, {age} vor "
+        f"dem Berichtsdatum ({fmt.date(pd.Timestamp(res.report_date))}). Alle Aussagen zu aktuellem Risiko, "
+        "aktiven Kunden und Prognosen beziehen sich auf das Datenende, nicht auf heute."
     )
-
-
-def rec_clv(res: SummaryResult) -> str | None:
-    """Concentration of customer value."""
-    share = _key(res, "clv", "clv_top10_share")
-    if not _ok(share) or share <= 0.10:
-        return None
-    return (
-        f"**Die wertvollsten Kundinnen und Kunden schützen:** Die oberen 10 % vereinen {fmt.pct(share)} "
-        "des erwarteten Kundenwerts auf sich. Service und Bindung sollten sich zuerst an sie richten (@sec-clv)."
-    )
-
-
-def rec_rfm(res: SummaryResult) -> str | None:
-    """The segment whose revenue share exceeds its customer share the most (from the RFM result)."""
-    segments = res.segments
-    if segments is None or segments.empty:
-        return None
-    total_c, total_r = segments["customers"].sum(), segments["revenue"].sum()
-    if total_c <= 0 or total_r <= 0:
-        return None
-    s = segments.assign(c_share=segments["customers"] / total_c, r_share=segments["revenue"] / total_r)
-    s = s.assign(ratio=s["r_share"] / s["c_share"]).sort_values("ratio", ascending=False, kind="stable")
-    top_id, top = s.index[0], s.iloc[0]
-    if not top["r_share"] > top["c_share"]:
-        return None
-    return (
-        f"**Stammkundschaft pflegen:** Das Segment {_quote(top_id)} umfasst {fmt.pct(top['c_share'])} "
-        f"der Kundinnen und Kunden, bringt aber {fmt.pct(top['r_share'])} des Umsatzes (@sec-rfm)."
-    )
-
-
-def rec_economics(res: SummaryResult) -> str | None:
-    """Repeat buyers' share of revenue (the economics chapter's figures)."""
-    rate, share = _key(res, "economics", "repeat_rate"), _key(res, "economics", "repeat_revenue_share")
-    if not _ok(rate) or not _ok(share) or not share > rate or rate <= 0:
-        return None
-    return (
-        f"**Wiederkäufe fördern:** Wer mehr als einmal kauft, macht {fmt.pct(rate)} der Kundschaft aus, "
-        f"bringt aber {fmt.pct(share)} des Umsatzes. Jeder zusätzliche Wiederkauf zählt (@sec-economics)."
-    )
-
-
-def recommendations(res: SummaryResult, limit: int = 5) -> list[str]:
-    """Three to five German recommendations (fewer only when the data supports fewer), each with a
-    cross-reference to its chapter. Order: action plan, churn, CLV, RFM, economics."""
-    candidates = [rec_actions_priority(res), rec_actions_budget(res), rec_churn(res), rec_clv(res),
-                  rec_rfm(res), rec_economics(res)]
-    return [c for c in candidates if c][:limit]
-
-
-def recommendations_markdown(recs: list[str]) -> str:
-    """Numbered Markdown list (or a German sentence when there is nothing to recommend)."""
-    if not recs:
-        return ("Aus den vorliegenden Daten lassen sich keine belastbaren Empfehlungen ableiten; die "
-                "Kapitel nennen die Gründe.")
-    return "\n".join(f"{i}. {r}" for i, r in enumerate(recs, start=1))
 
 
 def limitations(res: SummaryResult) -> str:
@@ -224,6 +204,7 @@ def limitations(res: SummaryResult) -> str:
 
 
 def limitations_paragraph(res: SummaryResult) -> str:
-    """:func:`limitations` as a paragraph to append to the intro ("" when nothing was skipped)."""
-    text = limitations(res)
-    return "\n\n" + text if text else ""
+    """The stale-data warning and :func:`limitations` as paragraphs to append to the intro ("" when
+    the data is recent and nothing was skipped)."""
+    parts = [t for t in (stale_warning(res), limitations(res)) if t]
+    return "".join("\n\n" + t for t in parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from .. import labels
 from .style import BRAND, axis_format, new_figure
@@ -21,6 +22,7 @@ def value_by_segment(matrix: pd.DataFrame, column: str = "value_at_risk"):
     label = "Gefährdeter Deckungsbeitrag" if column == "value_at_risk" else "Kundenwert"
     ax.set(xlabel=label, ylabel="")
     axis_format(ax, "x", "eur")
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # long German amounts must not overlap
     ax.grid(axis="y", visible=False)
     from matplotlib.patches import Patch
 
@@ -32,16 +34,25 @@ def value_by_segment(matrix: pd.DataFrame, column: str = "value_at_risk"):
 
 
 def budget_by_segment(per_segment: pd.DataFrame):
-    """Cost and expected extra contribution (EUR) of the contacted customers per segment."""
-    s = per_segment[per_segment["contacts"] > 0].sort_values("expected_gain", ascending=True, kind="stable")
+    """Per segment with budgeted contacts: cost of the contacts and the contribution margin they are
+    expected to save (EUR, before cost), with the low–high range of the uplift sensitivity as a
+    whisker. Segments in priority order (the first on top)."""
+    s = per_segment[per_segment["contacts"] > 0].iloc[::-1]
     fig, ax = new_figure(height=max(2.2, 0.42 * len(s) + 0.9))
     y = np.arange(len(s))
-    ax.barh(y + 0.2, s["expected_gain"], height=0.4, color=BRAND.colors["positive"],
-            label="Erwarteter Zusatz-Deckungsbeitrag")
+    saved = s["saved"] if "saved" in s.columns else s["expected_gain"] + s["cost"]
+    ax.barh(y + 0.2, saved, height=0.4, color=BRAND.colors["positive"],
+            label="Geretteter Deckungsbeitrag (vor Kosten)")
+    if {"expected_gain_low", "expected_gain_high"} <= set(s.columns):
+        low, high = s["expected_gain_low"] + s["cost"], s["expected_gain_high"] + s["cost"]
+        ax.errorbar(saved, y + 0.2, xerr=[(saved - low).clip(lower=0), (high - saved).clip(lower=0)],
+                    fmt="none", ecolor=BRAND.colors["text"], elinewidth=0.8, capsize=2,
+                    label="Spanne der Wirkung")
     ax.barh(y - 0.2, s["cost"], height=0.4, color=BRAND.colors["neutral"], label="Kosten der Kontakte")
     ax.set_yticks(y, s["segment"].map(labels.segment))
     ax.set(xlabel="Betrag", ylabel="")
     axis_format(ax, "x", "eur")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
     return fig
@@ -62,7 +73,7 @@ def lift_heatmap(pairs: pd.DataFrame, categories: list[str]):
     annot = grid.map(lambda v: "" if pd.isna(v) else f"{v:.2f}".replace(".", ","))
     sns.heatmap(grid.astype(float), ax=ax, cmap="RdBu_r", center=1.0, vmin=1 - span, vmax=1 + span,
                 annot=annot, fmt="", cbar_kws={"label": "Lift"}, linewidths=0.5, linecolor="white",
-                annot_kws={"fontsize": 7})
+                annot_kws={"fontsize": 7}, xticklabels=True, yticklabels=True)  # every category named
     ax.set(xlabel="… kauft auch", ylabel="Wer … kauft")
     ax.grid(False)
     ax.tick_params(axis="x", labelrotation=30)

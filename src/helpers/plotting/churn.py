@@ -9,7 +9,9 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from .. import fmt
 from .style import BRAND, axis_format, new_figure
 
-_COLORS = {"logit": "primary", "hgb": "accent", "bgnbd": "neutral"}
+_COLORS = {"recency": "secondary", "frequency": "positive", "bgnbd_purchases": "primary",
+           "pareto_alive": "primary", "mbgnbd_alive": "primary", "bgnbd_alive": "neutral",
+           "logit": "accent", "hgb": "accent", "recency_by_group": "neutral"}
 
 
 def _label(model: str) -> str:
@@ -22,18 +24,30 @@ def _color(model: str) -> str:
     return BRAND.colors[_COLORS.get(model, "secondary")]
 
 
-def roc_pr(predictions: pd.DataFrame, models=("logit", "hgb", "bgnbd")):
-    """ROC curve (left) and precision-recall curve (right) on the evaluation cut-off.
+def shown_models(evaluation) -> list[str]:
+    """The curves worth drawing: the score used, the best baseline, the ML candidate and the BG/NBD
+    P(aktiv) reference (each once, only those computed)."""
+    c = evaluation.choice
+    ids = [c.best, c.best_baseline, c.best_ml, "bgnbd_alive"]
+    return [m for m in dict.fromkeys(ids) if m is not None and m in evaluation.metrics.index]
 
-    ``predictions``: column ``churned`` (0/1) plus one score column per model.
-    """
+
+def _style(model: str, used: str) -> dict:
+    return {"color": _color(model), "lw": 2.2 if model == used else 1.3,
+            "ls": ":" if model == "bgnbd_alive" else "-"}
+
+
+def roc_pr(evaluation):
+    """ROC curve (left) and precision-recall curve (right) at the evaluation cut-off for
+    :func:`shown_models` (``evaluation``: :class:`helpers.analysis.churn.Evaluation`)."""
+    predictions = evaluation.predictions
     fig, (ax1, ax2) = new_figure(height=3.0, ncols=2)
     y = predictions["churned"].to_numpy()
-    for m in [m for m in models if m in predictions.columns]:
+    for m in shown_models(evaluation):
         fpr, tpr, _ = roc_curve(y, predictions[m])
-        ax1.plot(fpr, tpr, color=_color(m), label=_label(m), lw=1.6)
+        ax1.plot(fpr, tpr, label=_label(m), **_style(m, evaluation.best_model))
         prec, rec, _ = precision_recall_curve(y, predictions[m])
-        ax2.plot(rec, prec, color=_color(m), label=_label(m), lw=1.6)
+        ax2.plot(rec, prec, label=_label(m), **_style(m, evaluation.best_model))
     ax1.plot([0, 1], [0, 1], ls="--", color=BRAND.colors["neutral"], lw=0.8, label="Zufall")
     ax2.axhline(y.mean(), ls="--", color=BRAND.colors["neutral"], lw=0.8, label="Zufall")
     ax1.set(xlabel="Anteil fälschlich gewarnter Wiederkaufender", ylabel="Anteil erkannter Abwandernder",
@@ -43,24 +57,26 @@ def roc_pr(predictions: pd.DataFrame, models=("logit", "hgb", "bgnbd")):
     for ax in (ax1, ax2):
         axis_format(ax, "x", "pct")
         axis_format(ax, "y", "pct")
-    ax1.legend(loc="lower right")
+    ax1.legend(loc="lower right", fontsize=7)
     return fig
 
 
-def gains_lift(lift: dict[str, pd.DataFrame], best: str):
-    """Cumulative gains per model (left) and lift per decile of the chosen model (right)."""
+def gains_lift(evaluation):
+    """Cumulative gains of :func:`shown_models` (left) and lift per decile of the score used (right)."""
     fig, (ax1, ax2) = new_figure(height=3.0, ncols=2)
-    for m, df in lift.items():
+    best = evaluation.best_model
+    for m in shown_models(evaluation):
+        df = evaluation.lift[m]
         x = np.r_[0, df["cum_share_customers"].to_numpy()]
         g = np.r_[0, df["cum_share_churners"].to_numpy()]
-        ax1.plot(x, g, marker="o", ms=2.5, color=_color(m), label=_label(m), lw=1.5)
+        ax1.plot(x, g, marker="o", ms=2.5, label=_label(m), **_style(m, best))
     ax1.plot([0, 1], [0, 1], ls="--", color=BRAND.colors["neutral"], lw=0.8, label="Zufall")
     ax1.set(xlabel="Angesprochene Kundschaft (nach Risiko sortiert)", ylabel="Anteil erreichter Abwandernder",
             title="Gewinnkurve (Gains)")
     axis_format(ax1, "x", "pct")
     axis_format(ax1, "y", "pct")
-    ax1.legend(loc="lower right")
-    df = lift[best]
+    ax1.legend(loc="lower right", fontsize=7)
+    df = evaluation.lift[best]
     ax2.bar(df.index, df["lift"], color=_color(best))
     ax2.axhline(1, ls="--", color=BRAND.colors["neutral"], lw=0.8)
     ax2.set(xlabel="Risiko-Dezil (1 = höchstes Risiko)", ylabel="Lift (Quote / Durchschnitt)",
@@ -71,11 +87,12 @@ def gains_lift(lift: dict[str, pd.DataFrame], best: str):
 
 
 def calibration(calib: dict[str, pd.DataFrame], models=("logit", "hgb")):
-    """Mean predicted churn probability vs observed churn rate per score decile."""
+    """Mean predicted churn probability vs observed churn rate per score decile of the ML models."""
     fig, ax = new_figure(height=3.2, width=4.2)
     for m in [m for m in models if m in calib]:
         df = calib[m]
-        ax.plot(df["mean_predicted"], df["observed_rate"], marker="o", ms=3, color=_color(m), label=_label(m))
+        ax.plot(df["mean_predicted"], df["observed_rate"], marker="o", ms=3,
+                color=BRAND.colors["accent" if m == "logit" else "primary"], label=_label(m))
     ax.plot([0, 1], [0, 1], ls="--", color=BRAND.colors["neutral"], lw=0.8, label="perfekt kalibriert")
     ax.set(xlabel="Vorhergesagte Abwanderungswahrscheinlichkeit", ylabel="Tatsächliche Abwanderungsquote",
            title="Kalibrierung", xlim=(0, 1), ylim=(0, 1))
@@ -138,10 +155,18 @@ def risk_value_matrix(matrix: pd.DataFrame):
 
 
 def risk_distribution(customers: pd.DataFrame):
-    """Histogram of the churn risk of the scored customers (``churn_risk``; NaN = not scored, left out)."""
+    """Histogram of the risk of ALL customers, stacked by ``risk_source`` (the score used vs the
+    recency-based estimate; customers without a risk are left out)."""
     fig, ax = new_figure(height=2.8)
-    ax.hist(customers["churn_risk"].dropna(), bins=np.linspace(0, 1, 21), color=BRAND.colors["primary"], edgecolor="white")
+    known = customers[customers["risk"].notna()]
+    sources = list(dict.fromkeys(known["risk_source"]))
+    data = [known.loc[known["risk_source"] == s, "risk"].to_numpy() for s in sources]
+    colors = [BRAND.colors["neutral"] if s == "recency_by_group" else BRAND.colors["primary"] for s in sources]
+    ax.hist(data, bins=np.linspace(0, 1, 21), stacked=True, color=colors, edgecolor="white",
+            label=[_label(s) for s in sources])
     ax.set(xlabel="Abwanderungsrisiko", ylabel="Kundinnen und Kunden", title="Verteilung des Abwanderungsrisikos")
     axis_format(ax, "x", "pct")
     axis_format(ax, "y", "int")
+    if len(sources) > 1:
+        ax.legend(loc="upper left", fontsize=7)
     return fig

@@ -10,17 +10,18 @@ from .. import fmt
 from .style import BRAND, axis_format, new_figure
 
 
-def holdout_by_frequency(groups: pd.DataFrame, holdout_weeks: int):
+def holdout_by_frequency(groups: pd.DataFrame, holdout_weeks: int, model_name: str = "BG/NBD"):
     """Mean predicted vs. actual purchases in the holdout per calibration-frequency group.
 
     ``groups``: columns ``group``, ``customers``, ``predicted``, ``actual`` (from
-    ``clv_validation.by_frequency_group``); empty groups are left out.
+    ``clv_validation.by_frequency_group``); empty groups are left out. ``model_name``: the model
+    whose predictions are shown (legend).
     """
     g = groups[groups["customers"] > 0]
     fig, ax = new_figure(height=3.0)
     x = np.arange(len(g))
     ax.bar(x - 0.2, g["actual"], width=0.4, color=BRAND.colors["neutral"], label="Tatsächlich")
-    ax.bar(x + 0.2, g["predicted"], width=0.4, color=BRAND.colors["primary"], label="Prognose (BG/NBD)")
+    ax.bar(x + 0.2, g["predicted"], width=0.4, color=BRAND.colors["primary"], label=f"Prognose ({model_name})")
     ax.set_xticks(x, [f"{grp}\n(n = {fmt.integer(n)})" for grp, n in zip(g["group"], g["customers"])],
                   fontsize=7)
     ax.set(xlabel="Wiederholungskäufe im Kalibrierungszeitraum (Kundenzahl)",

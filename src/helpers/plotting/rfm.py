@@ -26,7 +26,7 @@ def rf_heatmap(grid: pd.DataFrame, kind: str = "count"):
     from matplotlib.ticker import FuncFormatter
 
     cbar_fmt = FuncFormatter(lambda v, _: fmt.integer(v) if kind == "count" else fmt.eur(v))
-    sns.heatmap(grid.astype(float), ax=ax, cmap=BRAND.sequential, annot=annot, fmt="", annot_kws={"fontsize": 8},
+    sns.heatmap(grid.astype(float), ax=ax, cmap=BRAND.sequential, annot=annot, fmt="", annot_kws={"fontsize": 8}, xticklabels=True, yticklabels=True,
                 linewidths=0.5, linecolor="white", cbar_kws={"label": label, "format": cbar_fmt})
     ax.grid(False)
     ax.set_xlabel("F-Score (Kaufhäufigkeit, 5 = am häufigsten)")
@@ -66,7 +66,7 @@ def mix_heatmap(mix: pd.DataFrame, column_label: str):
     fig, ax = new_figure(height=1.2 + 0.3 * len(mix))
     annot = mix.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else fmt.number(100 * v, 0)))
     sns.heatmap(mix.astype(float), ax=ax, cmap=BRAND.sequential, vmin=0, annot=annot, fmt="",
-                annot_kws={"fontsize": 7}, linewidths=0.4, linecolor="white",
+                annot_kws={"fontsize": 7}, xticklabels=True, yticklabels=True,  # every row named linewidths=0.4, linecolor="white",
                 cbar_kws={"label": "Anteil am Segmentumsatz", "format": FuncFormatter(lambda v, _: fmt.pct(v))})
     ax.grid(False)
     ax.set_xlabel(f"{column_label} (Werte in % des Segmentumsatzes)")

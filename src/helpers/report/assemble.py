@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,14 +33,18 @@ import yaml
 
 from .escape import yaml_md_string
 
+log = logging.getLogger(__name__)
 HIDE_OUTPUT_TAG = "remove-output"
 """Quarto convention: the cell's outputs are hidden (its code is still shown where code is shown)."""
 _OPTION = re.compile(r"^\s*#\|\s?(.*)$")
 _SAFE_NAME = re.compile(r"[^a-z0-9-]+")
 TEXT_WIDTH_CM = 16.4
 """Text width of the A4 templates (21 cm minus 2 x 2.3 cm margins)."""
-MAX_FIGURE_HEIGHT_CM = 11.0
-"""Tall figures are shrunk so they never take more than this height (and never a whole page)."""
+MAX_FIGURE_HEIGHT_CM = 10.0
+"""Tall figures are shrunk so they never take more than this height: two fit on one page and a
+figure that does not fit below the text leaves at most about 40 % of a page empty."""
+HEADER_CLIENT_CHARS = 60
+"""The running header shows the client name shortened to this many characters (title page: in full)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,23 @@ class ReportMeta:
     title: str = "Kundenwert-Analyse"
     pseudonymized: bool = False
     """Customer IDs in the report are pseudonyms (printed as a note on the title page)."""
+    client_short: str | None = None
+    """Client name for the running header; default :func:`short_name` of ``client``."""
+
+    def __post_init__(self) -> None:
+        if self.client_short is None:
+            object.__setattr__(self, "client_short", short_name(self.client))
+
+
+def short_name(name: str, limit: int = HEADER_CLIENT_CHARS) -> str:
+    """``name`` on one line, cut at a word boundary to at most ``limit`` characters plus „…“."""
+    name = " ".join(str(name).split())
+    if len(name) <= limit:
+        return name
+    cut = name[:limit]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:–-/&") + "…"
 
 
 def cell_tags(cell) -> list[str]:
@@ -276,15 +298,61 @@ def front_matter(meta) -> str:
     return "\n".join(lines)
 
 
+_CARET_TOKEN = re.compile(r"\*[^*\s]+\*|\([^()\s]+\)|[\w]+(?:[.,]\w+)*")
+
+
+def fix_carets(md: str) -> str:
+    """Make every caret in prose print as intended: ``Quote^*t*`` or ``(1 + z)^(1/12)`` (an exponent
+    written without pandoc's closing caret, which pandoc would print as a raw „^“) becomes the
+    superscript ``^*t*^``; a caret followed by nothing that can be raised is escaped (``\\^``).
+    Pandoc superscripts ``^x^``, escaped carets, code and math are left alone."""
+    from .checks import mask_markdown
+
+    masked = mask_markdown(md)
+    out: list[str] = []
+    pos = 0
+    i = 0
+    while i < len(md):
+        if md[i] != "^" or masked[i] != "^" or (i > 0 and md[i - 1] == "\\"):
+            i += 1
+            continue
+        line_end = md.find("\n", i)
+        rest = md[i + 1: len(md) if line_end == -1 else line_end]
+        pair = re.match(r"[^\s^]+(?<!\\)\^", rest)
+        if pair:  # ^x^ already a superscript: skip past its closing caret
+            i += 1 + pair.end()
+            continue
+        token = _CARET_TOKEN.match(rest)
+        out.append(md[pos:i])
+        if token:
+            out.append("^" + token.group(0) + "^")
+            pos = i = i + 1 + token.end()
+        else:
+            out.append("\\^")
+            pos = i = i + 1
+    out.append(md[pos:])
+    return "".join(out)
+
+
 def assemble(
     notebooks: Iterable[tuple[str, Path]], meta, figures_dir: Path, rel_dir: str = "figures",
     policy: AssemblyPolicy = REPORT,
 ) -> str:
-    """``(chapter_slug, executed_notebook_path)`` pairs in document order -> full Markdown text."""
+    """``(chapter_slug, executed_notebook_path)`` pairs in document order -> full Markdown text.
+
+    Carets in prose are made superscripts or escaped (:func:`fix_carets`); characters no font of the
+    report can draw (emoji, CJK in client data) are dropped or replaced and logged
+    (:func:`helpers.report.brand.replace_undrawable`), so the PDF never shows tofu.
+    """
+    from .brand import replace_undrawable
+
     parts = [front_matter(meta)]
     for slug, path in notebooks:
         nb = nbformat.read(str(path), as_version=4)
         md = chapter_markdown(nb, slug, figures_dir, rel_dir, policy)
         if md:
-            parts.append(md)
-    return "\n\n".join(parts) + "\n"
+            parts.append(fix_carets(md))
+    text, replaced = replace_undrawable("\n\n".join(parts) + "\n")
+    if replaced:
+        log.warning("Zeichen ohne passende Schrift im Bericht ersetzt oder entfernt: %s", " ".join(replaced[:30]))
+    return text

@@ -22,6 +22,44 @@ import pandas as pd
 
 _PUNCT = set(string.punctuation)
 _LABEL = re.compile(r"^(tbl|fig|sec)-[a-z0-9][a-z0-9-]*$")
+TABLE_LINE_CHARS = 105
+"""About this many characters of 9 pt table text fit the report's text width (16,4 cm)."""
+CELL_PAD_CHARS = 3
+"""Cell padding (2 x 6 pt) in characters."""
+
+
+def column_widths(cells: pd.DataFrame, align: Mapping[str, str]) -> list[int] | None:
+    """Relative column widths (in characters) from the content, or ``None`` for a table narrow
+    enough to be set at its natural widths.
+
+    Every column first gets what its body needs unbroken (text: the longest word; right-aligned
+    number columns: the longest cell, numbers never wrap); the rest of the line goes first to
+    header words that would otherwise be hyphenated, then to cells that would wrap, each in
+    proportion to the need. Headers may wrap between words and hyphenate when space is short.
+    """
+    natural: list[int] = []
+    body_min: list[int] = []
+    head_min: list[int] = []
+    for col in cells.columns:
+        texts = [str(v) for v in cells[col]]
+        head = str(col)
+        longest_cell = max((len(t) for t in texts), default=0)
+        longest_word = max((len(w) for t in texts for w in t.split()), default=1)
+        body = longest_cell if align.get(col) == "right" else longest_word
+        body_min.append(body + CELL_PAD_CHARS)
+        head_min.append(max(body, max((len(w) for w in head.split()), default=1)) + CELL_PAD_CHARS)
+        natural.append(max(len(head), longest_cell) + CELL_PAD_CHARS)
+    if sum(natural) <= TABLE_LINE_CHARS:
+        return None
+    widths = list(body_min)
+    for target in (head_min, natural):
+        spare = TABLE_LINE_CHARS - sum(widths)
+        need = [max(0, t - w) for t, w in zip(target, widths)]
+        if spare <= 0 or sum(need) == 0:
+            continue
+        share = min(1.0, spare / sum(need))
+        widths = [w + int(n * share) for w, n in zip(widths, need)]
+    return widths
 
 
 def md_escape(text: object) -> str:
@@ -100,9 +138,12 @@ class Table:
     def _repr_markdown_(self) -> str:
         cols = list(self.cells.columns)
         head = "| " + " | ".join(md_escape(c) for c in cols) + " |"
+        # pandoc sets a table wider than its line limit with relative widths = dashes per column
+        widths = column_widths(self.cells, self.align) or [3] * len(cols)
         rule = "|" + "|".join(
-            ("---:" if self.align[c] == "right" else ":---" if self.align[c] == "left" else ":---:")
-            for c in cols
+            ("-" * w + ":" if self.align[c] == "right" else ":" + "-" * w if self.align[c] == "left"
+             else ":" + "-" * w + ":")
+            for c, w in zip(cols, widths)
         ) + "|"
         rows = ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in self.cells.itertuples(index=False)]
         out = [head, rule, *rows, "", f": {self.caption} {{#{self.label}}}", ""]

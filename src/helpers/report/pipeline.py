@@ -12,28 +12,33 @@
 5. assemble the executed notebooks to Markdown (:data:`helpers.report.assemble.REPORT` policy)
    and render the PDF.
 
-Output folder ``<out_dir>/<slug>/``: ``pseudonym.key``, ``work/`` (prepared data and chapter
-results), ``zielgruppen/`` (target lists), ``notebooks/`` (executed chapters), ``figures/``,
+Output folder ``<out_dir>/<slug>/`` (:mod:`helpers.report.outdir`): ``kunde.json`` (whose folder it
+is), ``pseudonym.key`` (kept across runs), ``work/`` (prepared data and chapter results),
+``zielgruppen/`` (target lists), ``notebooks/`` (executed chapters), ``figures/``,
 ``bericht.md``/``bericht.typ`` (intermediate files) and ``<slug>.pdf``.
 
-Stale output: the PDF of an earlier run is deleted at the start, and the new PDF appears
-(atomically) only after a successful render. A failed run therefore leaves no PDF at all.
+One run at a time, replaced only on success: the run locks the folder (a second run exits 2 with
+„läuft bereits“), refuses a folder that belongs to a different client name with the same slug,
+builds into a temporary folder next to it and swaps it in atomically after the PDF was rendered.
+A failed run leaves the previous complete result untouched; its partial output goes to
+``<slug>/fehlgeschlagener-lauf/`` and the exception names that place (``kundenwert_note``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import chapters as chapter_registry
 from .. import fmt
 from ..config import NOTEBOOK_DIR, REPORTS_DIR, ReportConfig
-from ..exceptions import RenderError
+from ..exceptions import ConfigError, RenderError, translate_error
+from . import checks
 from .assemble import ReportMeta, assemble
 from .execute import ChapterRun, execute_chapters
+from .outdir import CLI_HINT, ClientFolder, client_dir
 from .render import choose_engine, prepare_build_dir, render
 from .slug import client_slug
 
@@ -44,17 +49,9 @@ MARKDOWN_NAME = "bericht.md"
 COMPUTE_STEP = "Kennzahlen aller Kapitel berechnen"
 """Progress title of the compute step (before the chapters are executed)."""
 TARGET_LIST_DIR = "zielgruppen"
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 
 __all__ = ["build_report", "client_slug", "client_dir", "notebook_parameters"]
-
-
-def client_dir(out_dir: Path, client_name: str) -> Path:
-    """``<out_dir>/<slug>``, guaranteed to lie inside ``out_dir``."""
-    out = Path(out_dir).resolve()
-    target = (out / client_slug(client_name)).resolve()
-    if target.parent != out:
-        raise RenderError(f"Ungültiger Ausgabeordner für „{client_name}“.")
-    return target
 
 
 def notebook_parameters(data_path: Path, cfg: ReportConfig, work_dir: Path) -> dict[str, Any]:
@@ -71,18 +68,46 @@ def _meta(cfg: ReportConfig, ds, logo_name: str | None) -> ReportMeta:
     return ReportMeta(
         client=cfg.client_name,
         period=f"{fmt.date(ds.first_date)} – {fmt.date(ds.observation_end)}",
-        report_date=fmt.date(dt.date.today()),
+        report_date=fmt.date(cfg.report_date or dt.date.today()),
         consultant=cfg.consultant or None,
         logo=logo_name,
         pseudonymized=cfg.pseudonymize,
     )
 
 
-def _fresh(folder: Path) -> Path:
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    return folder
+def check_inputs(cfg: ReportConfig, engine: str) -> str:
+    """Everything a user can get wrong that is checkable before a folder is touched: the PDF engine
+    (unknown or not installed) and the logo file. Returns the resolved engine; German ConfigError."""
+    try:
+        engine = choose_engine(engine)
+    except RenderError as exc:
+        raise ConfigError(str(exc)) from None
+    if cfg.logo_path:
+        logo = Path(cfg.logo_path)
+        if not logo.is_file():
+            raise ConfigError(f"Die Logo-Datei „{logo}“ wurde nicht gefunden (Einstellung logo_path).")
+        if logo.suffix.lower() not in LOGO_SUFFIXES:
+            raise ConfigError(f"Das Logo „{logo.name}“ muss eine PNG-, JPG- oder SVG-Datei sein.")
+    return engine
+
+
+def _point_notebooks_at(nb_dir: Path, build: Path, final: Path) -> None:
+    """Executed notebooks name the build folder in ``work_dir``; make them name the final folder."""
+    import nbformat
+
+    for nb_path in nb_dir.glob("*.ipynb"):
+        nb = nbformat.read(str(nb_path), as_version=4)
+        changed = False
+        for cell in nb.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []) and str(build) in cell.source:
+                cell.source = cell.source.replace(str(build), str(final))
+                changed = True
+        params = nb.metadata.get("papermill", {}).get("parameters", {})
+        if isinstance(params.get("work_dir"), str) and str(build) in params["work_dir"]:
+            params["work_dir"] = params["work_dir"].replace(str(build), str(final))
+            changed = True
+        if changed:
+            nbformat.write(nb, str(nb_path))
 
 
 def build_report(
@@ -91,32 +116,77 @@ def build_report(
     out_dir: str | Path = REPORTS_DIR,
     engine: str = "auto",
     progress: Progress | None = None,
+    *,
+    slug: str | None = None,
+    folder: ClientFolder | None = None,
+    hint: str = CLI_HINT,
 ) -> Path:
-    """Build the PDF report of one client and return its absolute path.
+    """Build the PDF report of one client and return the absolute path of ``<out>/<slug>/<slug>.pdf``.
 
-    Raises :class:`~helpers.exceptions.DataValidationError` for unusable data and
-    :class:`RenderError` when a chapter notebook is missing, a chapter fails or the PDF
-    rendering fails (German messages).
+    ``slug``: folder name (default :func:`client_slug` of the client name). ``folder``: an entered
+    :class:`ClientFolder` of the caller (the batch, which writes its log and state into it); then
+    the report is built into ``folder.path`` and the caller commits; otherwise this function locks,
+    builds and commits itself. ``hint``: German advice appended to folder collisions.
+
+    Raises :class:`~helpers.exceptions.DataValidationError` for unusable data,
+    :class:`~helpers.exceptions.ConfigError` for an unavailable engine or a missing logo,
+    :class:`~helpers.exceptions.OutputFolderError` when the folder is locked or belongs to another
+    client, :class:`~helpers.exceptions.FileSystemError` for operating-system errors a user can fix
+    (all exit 2), and :class:`RenderError` when a chapter notebook is missing, a chapter fails or
+    the PDF rendering fails (German messages).
     """
-    from .. import export, privacy, session
-    from ..data import load_dataset
-
-    engine = choose_engine(engine)
+    engine = check_inputs(cfg, engine)
     chapters = chapter_registry.CHAPTERS
     data_path = Path(data_path).resolve()
-    target = client_dir(Path(out_dir), cfg.client_name)
-    slug = target.name
-    target.mkdir(parents=True, exist_ok=True)
-    pdf = target / f"{slug}.pdf"
-    pdf.unlink(missing_ok=True)  # never leave an old PDF that could pass for this run's result
     missing = [ch for ch in chapters if not ch.path.is_file()]
     if missing:
         raise RenderError("Kapitel-Notebook fehlt: " + ", ".join(
             f"„{ch.title}“ ({ch.path})" for ch in missing) + ".")
+    if folder is not None:
+        return _translated(lambda: _build(folder, data_path, cfg, engine, progress))
+    with ClientFolder(out_dir, cfg.client_name, slug, hint=hint) as own:
+        pdf = _translated(lambda: _build(own, data_path, cfg, engine, progress))
+        _translated(own.commit)
+    return pdf
 
-    key = privacy.load_or_create_key(target / privacy.KEY_FILE) if cfg.pseudonymize else None
-    ds = load_dataset(data_path, cfg, key=key)
-    work = _fresh(target / "work")
+
+def _translated(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; operating-system errors a user can cause become German FileSystemErrors (exit 2)."""
+    try:
+        return fn()
+    except OSError as exc:
+        german = translate_error(exc)
+        if german is None:
+            raise
+        raise german from exc
+
+
+def _load(data_path: Path, cfg: ReportConfig, key: bytes | None):
+    from ..data import load_dataset
+
+    try:
+        return load_dataset(data_path, cfg, key=key)
+    except Exception as exc:
+        german = translate_error(exc, data_path)
+        if german is None or german is exc:
+            raise
+        raise german from exc
+
+
+def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str,
+           progress: Progress | None) -> Path:
+    """Steps 1-5 into ``folder.path``; returns the PDF's final path (after the commit)."""
+    from .. import export, privacy, session
+
+    chapters = chapter_registry.CHAPTERS
+    build = folder.path
+    assert build is not None, "ClientFolder not entered"
+    pdf = build / f"{folder.slug}.pdf"
+
+    key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
+    ds = _load(data_path, cfg, key)
+    work = build / "work"
+    work.mkdir()
     session.write_prepared(ds, work)
 
     n = len(chapters) + 1
@@ -124,10 +194,14 @@ def build_report(
         progress(cfg.client_name, COMPUTE_STEP, 1, n)
     results = chapter_registry.compute_all(ds, cfg)
     session.write_results(results, work)
-    export.write_action_lists(results["actions"], _fresh(target / TARGET_LIST_DIR), cfg)
+    lists = build / TARGET_LIST_DIR
+    lists.mkdir()
+    export.write_action_lists(results["actions"], lists, cfg)
 
-    nb_out = _fresh(target / "notebooks")
-    figures = _fresh(target / "figures")
+    nb_out = build / "notebooks"
+    figures = build / "figures"
+    nb_out.mkdir()
+    figures.mkdir()
 
     def on_chapter(k: int) -> None:
         if progress is not None:
@@ -138,11 +212,13 @@ def build_report(
         notebook_parameters(data_path, cfg, work), cwd=NOTEBOOK_DIR, on_chapter=on_chapter,
     )
 
-    logo_name = prepare_build_dir(target, cfg.logo_path)
+    logo_name = prepare_build_dir(build, cfg.logo_path)
     md = assemble([(ch.slug, executed[ch.slug]) for ch in chapters], _meta(cfg, ds, logo_name), figures)
-    md_path = target / MARKDOWN_NAME
+    md_path = build / MARKDOWN_NAME
     md_path.write_text(md, "utf-8")
     _, warns = render(md_path, pdf, engine)
     for w in warns:
         log.warning("Typst: %s", w)
-    return pdf.resolve()
+    checks.check_report(md_path, pdf, log)  # German warnings for text no client should read
+    _point_notebooks_at(nb_out, build, folder.target)
+    return folder.final(pdf)

@@ -8,12 +8,17 @@ Layouts (:data:`LAYOUTS`): ``"report"`` (client report, ``reports/template/kunde
 ``"handout"`` (course handout, ``handout.typ``); both read the same ``brand.yml``.
 
 Atomicity: the PDF is compiled into a temporary file in the target folder and moved into
-place with :func:`os.replace` only on success. The caller (pipeline) deletes an old PDF at
-the start of a run, so a failed run never leaves a PDF that looks like a fresh result.
+place with :func:`os.replace` only on success (the pipeline builds into a temporary client folder
+and swaps it in only after a successful render, :mod:`helpers.report.outdir`).
+
+Operating-system errors of pandoc, Typst and Quarto (disk full, read-only, no rights) are raised
+as ``OSError`` with their errno (:func:`os_error_in`), not as RenderError, so the caller can give
+the German exit-2 message of :func:`helpers.exceptions.translate_error` instead of a bug report.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -37,6 +42,23 @@ BUILD_TEMPLATE_DIR = "_template"
 """Folder (inside the build folder) that receives the Typst templates, brand file and logo."""
 PANDOC_TEMPLATE = LAYOUTS["report"]
 LUA_FILTER = TEMPLATE_DIR / "crossref.lua"
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+_OS_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
+
+
+def os_error_in(text: str, path: str | Path) -> OSError | None:
+    """The operating-system error a tool reported in ``text`` (Typst: ``(os error 28)``; pandoc and
+    Quarto: the C library's text such as ``No space left on device``), else ``None``."""
+    m = _OS_ERROR.search(text)
+    if m:
+        code = int(m.group(1))
+        return OSError(code, os.strerror(code), str(path))
+    for code in _OS_ERRNOS:
+        if os.strerror(code) in text:
+            return OSError(code, os.strerror(code), str(path))
+    return None
 
 
 def quarto_available() -> bool:
@@ -112,6 +134,9 @@ def markdown_to_typst(md_path: Path, typ_path: Path, layout: str = "report") -> 
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=md_path.parent, check=False)
     if proc.returncode != 0:
+        os_error = os_error_in(proc.stderr, typ_path)
+        if os_error is not None:
+            raise os_error
         raise RenderError(f"Pandoc konnte das Dokument nicht umwandeln: {proc.stderr.strip()[:2000]}")
     typ_path.write_text(auto_columns(typ_path.read_text("utf-8")), "utf-8")
 
@@ -125,6 +150,9 @@ def typst_to_pdf(typ_path: Path, pdf_path: Path, root: Path) -> list[str]:
         _, warnings = compiler.compile_with_warnings(input=str(typ_path), output=str(pdf_path), format="pdf")
     except Exception as exc:  # typst.TypstError and friends
         msg = getattr(exc, "message", None) or str(exc)
+        os_error = os_error_in(msg, pdf_path)
+        if os_error is not None:  # e.g. OSError("No space left on device (os error 28)") without errno
+            raise os_error from exc
         raise RenderError(f"Typst konnte das PDF nicht erstellen: {msg}") from exc
     return [getattr(w, "message", str(w)) for w in warnings]
 
@@ -166,6 +194,9 @@ def render_quarto(md_path: Path, pdf_path: Path) -> tuple[Path, list[str]]:
     )
     produced = qmd.with_suffix(".pdf")
     if proc.returncode != 0 or not produced.exists():
+        os_error = os_error_in(proc.stderr, produced)
+        if os_error is not None:
+            raise os_error
         raise RenderError(f"Quarto konnte das PDF nicht erstellen: {proc.stderr.strip()[-2000:]}")
     tmp = _atomic_target(pdf_path)
     try:
