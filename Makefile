@@ -43,12 +43,16 @@ benchmark: $(KERNEL_SPEC) ## Skalierungs-Benchmark (10 Tsd. bis 10 Mio. Zeilen, 
 
 # --- Kurs und Workshop (siehe notebooks/README.md und docs/workshop.md) -------------
 LAB_ARGS ?=
+# Ordner, den JupyterLab zeigt (der Browser-Test startet `make lab` auf einer Kopie).
+LAB_DIR ?= notebooks
+# Als root (z. B. in einem Container) verweigert Jupyter den Start ohne --allow-root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 JUPYTER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.json
 
 lab: $(KERNEL_SPEC) ## JupyterLab mit den Kurs-Notebooks öffnen (Kernel „Python (kundenwert)“)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[dev,lab]"
 	@mkdir -p $(dir $(JUPYTER_CONF)) && echo '{"MultiKernelManager": {"default_kernel_name": "$(KERNEL)"}}' > $(JUPYTER_CONF)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ROOT) $(LAB_ARGS)
 
 student: $(KERNEL_SPEC) ## Kursversionen erzeugen: build/kurs/studierende und build/kurs/lehrende
 	$(BIN)/python -m helpers.course build

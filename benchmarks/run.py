@@ -108,13 +108,15 @@ class TreeSampler(threading.Thread):
         return self.peak
 
 
-def run_child(args: list[str], timeout: float | None = None) -> tuple[dict | None, float, int, str]:
-    """Run ``python benchmarks/run.py <args>`` and return (JSON result, wall s, tree peak bytes, stderr tail).
+def run_child(args: list[str], timeout: float | None = None,
+              command: list[str] | None = None) -> tuple[dict | None, float, int, str]:
+    """Run ``python benchmarks/run.py <args>`` (or ``command``) and return (JSON result, wall s, tree
+    peak bytes, stderr tail).
 
     The child prints its result as the last stdout line (JSON). ``None`` on timeout/failure.
     """
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(command or [sys.executable, __file__, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
     sampler = TreeSampler(proc.pid)
     sampler.start()
@@ -129,6 +131,9 @@ def run_child(args: list[str], timeout: float | None = None) -> tuple[dict | Non
     peak = sampler.stop()
     result = None
     lines = [ln for ln in out.splitlines() if ln.strip()]
+    if command is not None:  # a foreign script: its stdout, not JSON
+        return ({"stdout": out[-2000:]} if proc.returncode == 0 and not timed_out else None), wall, peak, \
+            ("timeout" if timed_out else err[-3000:])
     if (proc.returncode == 0 or timed_out) and lines:
         try:
             result = json.loads(lines[-1])
@@ -348,27 +353,73 @@ def ensure_data(label: str, target: int | None, cache: Path) -> tuple[Path, floa
     return path, time.perf_counter() - t0
 
 
-def bench_size(label: str, cache: Path, engine: str, naive_timeout: float, log) -> dict:
+NAIVE_SCRIPT = ROOT.parent / "shared" / "bench" / "naive_report.py"
+"""The hand-written one-script baseline (pandas + lifetimes + scikit-learn, no PDF; see its README)."""
+SAMPLE_COLUMNS = ("customer_id", "order_date", "net_revenue_eur")
+"""Customer, date and amount column of the sample file and of the generated files."""
+
+
+def _median(values: list[float]) -> float | None:
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return None
+    mid = len(vals) // 2
+    return vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+
+
+def bench_size(label: str, cache: Path, engine: str, naive_timeout: float, log, reps: int = 1,
+               naive_script: Path | None = NAIVE_SCRIPT, clv: bool = True) -> dict:
+    """One size: the report (``reps`` times) alternating with the hand-written script on the same file."""
     target = parse_size(label)
     csv, gen_s = ensure_data(label, target, cache)
     lines = count_lines(csv)
     log(f"{label}: {lines:,} Zeilen ({csv}) – Bericht wird erstellt …")
     out = cache / "reports" / label
-    shutil.rmtree(out, ignore_errors=True)
-    load_before = os.getloadavg()
-    res, wall, peak, err = run_child(["--_report", str(csv), str(out), f"Benchmark {label}", engine])
-    load_after = os.getloadavg()
+    runs: list[dict] = []
+    naive_runs: list[dict] = []
+    res = None
+    for rep in range(max(int(reps), 1)):
+        shutil.rmtree(out, ignore_errors=True)
+        load_before = os.getloadavg()
+        res, wall, peak, err = run_child(["--_report", str(csv), str(out), f"Benchmark {label}", engine])
+        load_after = os.getloadavg()
+        runs.append({"res": res, "wall": wall, "peak": peak, "err": err,
+                     "load": (load_before[0], load_after[0])})
+        if res is not None:
+            log(f"{label} (Lauf {rep + 1}): Bericht {res['total_s']:.1f} s, Spitze {peak / 2**20:.0f} MB")
+        if naive_script is not None and naive_script.exists():
+            nout = cache / "naive" / label
+            shutil.rmtree(nout, ignore_errors=True)
+            nb = os.getloadavg()[0]
+            nres, nwall, npeak, nerr = run_child([], command=[sys.executable, str(naive_script), str(csv),
+                                                              *SAMPLE_COLUMNS, str(nout)])
+            naive_runs.append({"wall_s": nwall if nres else None, "peak_rss_tree_mb": npeak / 2**20,
+                               "loadavg_before": nb, "loadavg_after": os.getloadavg()[0],
+                               "stdout": (nres or {}).get("stdout", "").strip()[-300:],
+                               "error": None if nres else (nerr.strip().splitlines() or ["?"])[-1]})
+            log(f"{label} (Lauf {rep + 1}): Skript {nwall:.1f} s, Spitze {npeak / 2**20:.0f} MB")
+    ok = [r for r in runs if r["res"] is not None]
+    # the run whose total is the median represents the size (stages, cells); medians over all runs
+    pick = sorted(ok, key=lambda r: r["res"]["total_s"])[len(ok) // 2] if ok else runs[-1]
+    res, wall, peak, err = pick["res"], pick["wall"], pick["peak"], pick["err"]
+    load_before, load_after = pick["load"]
     entry = {"label": label, "target_lines": target, "lines": lines, "file_mb": csv.stat().st_size / 2**20,
              "generate_s": gen_s, "child_wall_s": wall, "peak_rss_tree_mb": peak / 2**20,
-             "loadavg_before": load_before[0], "loadavg_after": load_after[0]}
+             "loadavg_before": load_before, "loadavg_after": load_after, "reps": len(runs),
+             "report_totals_s": [r["res"]["total_s"] for r in ok],
+             "report_peaks_mb": [r["peak"] / 2**20 for r in runs]}
+    if naive_runs:
+        entry["naive"] = {"runs": naive_runs, "median_s": _median([r["wall_s"] for r in naive_runs]),
+                          "peak_rss_tree_mb": max(r["peak_rss_tree_mb"] for r in naive_runs)}
     if res is None:
         entry["error"] = "Kindprozess fehlgeschlagen: " + err.strip().splitlines()[-1] if err.strip() else "?"
         log(f"{label}: FEHLER {entry['error']}")
         return entry
     entry.update(res)
+    entry["median_total_s"] = _median(entry["report_totals_s"])
     log(f"{label}: {res['total_s']:.1f} s gesamt, Spitze {peak / 2**20:.0f} MB"
         + (f" – FEHLER {res['error']}" if res.get("error") else ""))
-    if res.get("work"):
+    if clv and res.get("work"):
         entry["clv"] = bench_clv(res["work"], naive_timeout, log, label)
     return entry
 
@@ -441,6 +492,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="Zeitlimit für den naiven lifetimes-Ansatz je Größe, Sekunden")
     ap.add_argument("--batch-clients", type=int, default=10, help="Kunden für den Batch-Durchsatz")
     ap.add_argument("--no-batch", action="store_true", help="Batch-Durchsatz nicht messen")
+    ap.add_argument("--reps", default="sample=3",
+                    help="Wiederholungen je Größe (Bericht und Skript abwechselnd), z. B. sample=3,1M=2 (Standard 1)")
+    ap.add_argument("--naive-script", type=Path, default=NAIVE_SCRIPT,
+                    help="Handgeschriebenes Vergleichsskript (leer = kein Vergleich)")
+    ap.add_argument("--no-clv", action="store_true", help="CLV-Schritt nicht gesondert messen")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR, help="Ergebnisordner")
     ap.add_argument("--append", action="store_true",
                     help="Vorhandene results.json ergänzen (gleiche Größen werden ersetzt)")
@@ -458,7 +514,9 @@ def main(argv: list[str] | None = None) -> int:
         results["sizes"], results["batch"] = old.get("sizes", []), old.get("batch")
         results["earlier_runs_utc"] = old.get("earlier_runs_utc", []) + [old.get("started_utc")]
     for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-        entry = bench_size(label, args.cache, args.engine, args.naive_timeout, log)
+        reps = dict(kv.split("=", 1) for kv in args.reps.split(",") if "=" in kv)
+        entry = bench_size(label, args.cache, args.engine, args.naive_timeout, log, reps=int(reps.get(label, 1)),
+                           naive_script=args.naive_script if str(args.naive_script) else None, clv=not args.no_clv)
         results["sizes"] = [e for e in results["sizes"] if e["label"] != label] + [entry]
         results["sizes"].sort(key=lambda e: e.get("lines") or 0)
         write_results(results, args.out)  # keep partial results

@@ -144,3 +144,21 @@ def test_one_list_of_engines(capsys):
     with pytest.raises(SystemExit):
         cli.main(["report", "--engine", "latex"])
     assert f"möglich: {', '.join(map(repr, ENGINES))}" in capsys.readouterr().err
+
+
+def test_zuordnen_help_is_german(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["zuordnen", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Aufruf: kundenwert zuordnen")
+    for option in ("--liste DATEI", "--schluessel DATEI", "--daten DATEI", "--spalte NAME"):
+        assert option in out
+    assert "echte Kundennummern" in " ".join(out.split()) and "usage:" not in out
+
+
+def test_zuordnen_requires_list_key_and_data(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["zuordnen", "--liste", "x.csv"])
+    assert exit_.value.code == 2
+    assert "folgende Angaben fehlen: --schluessel, --daten" in capsys.readouterr().err

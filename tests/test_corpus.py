@@ -78,6 +78,10 @@ def test_corpus_case(case):
         assert tx["revenue"].sum() == pytest.approx(exp["revenue"], abs=1e-6)
     if "columns" in exp:
         assert list(tx.columns) == exp["columns"]
+    if "currency" in exp:
+        assert ds.currency == exp["currency"]
+    if "currency_source" in exp:
+        assert ds.currency_source["source"] == exp["currency_source"]
     if "categories" in exp:
         assert sorted(tx["category"].astype(str).unique()) == sorted(exp["categories"])
     if "first_date" in exp:

@@ -160,3 +160,51 @@ def test_solution_leaks_counts_names_from_skipped_scaffolds(nb):
     leaky.cells[8].source = "pass"  # solution no longer binds `mittel`; only the scaffold does
     leaky.cells.append(new_code_cell("print(mittel)"))
     assert course.solution_leaks(leaky) == [(11, "mittel")]
+
+
+def test_check_absolute_tolerance():
+    # "the same ROC AUC within 0,01": an absolute tolerance, independent of the size of the value
+    assert course.check(0.695, 0.6925, abs_tol=0.01)
+    with pytest.raises(AssertionError, match="Zeitachse"):
+        course.check(0.71, 0.6925, "Zeitachse prüfen.", abs_tol=0.01)
+    s = pd.Series([0.0, 0.5])
+    assert course.check(s + 0.0005, s, rel_tol=0.0, abs_tol=1e-3)
+    with pytest.raises(AssertionError):
+        course.check(s + 0.01, s, rel_tol=0.0, abs_tol=1e-3)
+
+
+# ------------------------------------------------------------- stored as JupyterLab saves it
+
+CHAPTER_NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_language_info_is_what_the_kernel_reports():
+    from ipykernel.ipkernel import IPythonKernel
+
+    assert course.language_info() == IPythonKernel.language_info
+
+
+@pytest.mark.parametrize("path", CHAPTER_NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_not_modified_by_opening_and_saving(path):
+    """JupyterLab fills in kernelspec and ``language_info`` when the kernel starts and saves with
+    ``nbformat.write`` (indent 1, final newline): a stored notebook must already look like that,
+    otherwise it is marked modified on open and autosave rewrites the tracked file."""
+    raw = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(raw, as_version=nbformat.NO_CONVERT)
+    assert nbformat.writes(nb, version=nbformat.NO_CONVERT) + "\n" == raw, \
+        f"{path.name}: nicht im Format von JupyterLab gespeichert – python -m helpers.course normalize {path}"
+    assert nbformat.writes(course.normalize(nb)) + "\n" == raw, \
+        f"{path.name}: Metadaten weichen ab – python -m helpers.course normalize {path}"
+
+
+def test_cli_normalize_changes_metadata_only(tmp_path, nb):
+    nb.metadata["language_info"] = {"name": "python"}
+    path = tmp_path / "k.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")  # no final newline either
+    assert course.main(["normalize", str(path)]) == 0
+    again = nbformat.read(path, as_version=4)
+    assert again.metadata.language_info == course.language_info()
+    assert again.metadata.kernelspec.name == "kundenwert"
+    assert [c.source for c in again.cells] == [c.source for c in nb.cells]
+    before = path.read_text(encoding="utf-8")
+    assert course.main(["normalize", str(path)]) == 0 and path.read_text(encoding="utf-8") == before

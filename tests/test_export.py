@@ -72,17 +72,19 @@ def test_headers_order_sorting_and_number_formats(written):
     ws = openpyxl.load_workbook(folder / "zielgruppen.xlsx")["Champions"]
     header = [c.value for c in ws[1]]
     assert header == ["Kundennummer", "Segment", "R-Score", "F-Score", "M-Score", "Letzter Kauf",
-                      "Umsatz gesamt (€)", "Umsatz 12 Monate (€)", "CLV (€)", "P(aktiv)",
+                      "Umsatz gesamt (EUR)", "Umsatz 12 Monate (EUR)", "CLV (EUR)", "P(aktiv) (%)",
                       "Empfohlene Maßnahme", "Nächste Warengruppen", "Im Budget kontaktieren"]
     col = {h: i + 1 for i, h in enumerate(header)}
     # sorted by value, highest first
     assert [ws.cell(r, 1).value for r in range(2, 6)] == ["K-0000", "K-0002", "K-0001", "K-0003"]
-    rev = ws.cell(2, col["Umsatz gesamt (€)"])
+    rev = ws.cell(2, col["Umsatz gesamt (EUR)"])
     assert rev.value == pytest.approx(1234.5) and "€" in rev.number_format and "#,##0.00" in rev.number_format
-    assert ws.cell(2, col["P(aktiv)"]).number_format.endswith("%")
+    # shares in percent as the PDF shows them (0,5 -> 50,0), the same number in the CSV
+    assert ws.cell(2, col["P(aktiv) (%)"]).value == pytest.approx(50.0)
+    assert ws.cell(2, col["P(aktiv) (%)"]).number_format == "0.0"
     assert ws.cell(2, col["Letzter Kauf"]).number_format == "DD.MM.YYYY"
     assert ws.cell(2, col["Letzter Kauf"]).value.date().isoformat() == "2026-06-30"
-    assert ws.cell(5, col["CLV (€)"]).value is None  # missing CLV stays empty, not NaN
+    assert ws.cell(5, col["CLV (EUR)"]).value is None  # missing CLV stays empty, not NaN
     assert ws.cell(2, col["Im Budget kontaktieren"]).value == "ja"
 
 
@@ -113,7 +115,8 @@ def test_csv_is_german_excel_friendly(table, written):
     back = pd.read_csv(folder / result.loc[0, "csv"], sep=";", decimal=",", encoding="utf-8-sig",
                        dtype={"Kundennummer": str})
     assert sorted(back["Kundennummer"]) == sorted(table.index[table["segment"] == "Champions"])
-    assert back["Umsatz gesamt (€)"].max() == pytest.approx(1234.5)
+    assert back["Umsatz gesamt (EUR)"].max() == pytest.approx(1234.5)
+    assert first[lines[0].split(";").index("P(aktiv) (%)")] == "50"  # 0,5 -> 50 (percent, as in the PDF)
     assert list(result["csv"]) == ["zielgruppe-champions.csv", "zielgruppe-hyperlink-x.csv",
                                    "zielgruppe-sehr-wertvolle-kunden-region-nord-mit-langem-namen.csv"]
     assert "'=1+1" in (folder / result.loc[0, "csv"]).read_text("utf-8-sig")
@@ -190,7 +193,7 @@ def test_write_action_lists_writes_exactly_the_plan(plan, tmp_path):
     header = rows[0]
     assert [r[header.index("Segment")] for r in rows[1:]] == ["Gefährdet", "Gefährdet"]
     assert [r[header.index("Kundennummer")] for r in rows[1:]] == ["K2", "K3"]  # by expected gain, highest first
-    assert rows[1][header.index("Abwanderungsrisiko")] == 0.5
+    assert rows[1][header.index("Abwanderungsrisiko (%)")] == 50.0  # risk 0,5 in percent
     assert rows[1][header.index("Empfohlene Maßnahme")] == "'-Rückgewinnen"  # injection guard kept
     assert wb["=evil"].cell(2, 2).value == "'=evil"
     assert "zielgruppe-gefaehrdet.csv" in set(written["csv"])

@@ -25,3 +25,16 @@ def test_missing_values_print_a_dash_not_nan():
     assert fmt.eur(None) == fmt.MISSING
     assert fmt.pct(float("nan")) == fmt.MISSING
     assert fmt.date(pd.NaT) == fmt.MISSING
+
+
+def test_money_in_other_currencies_uses_babel_de_de():
+    """CLDR's German pattern: amount, no-break space, symbol – for every currency."""
+    from helpers import fmt
+
+    nbsp = "\u00a0"
+    expected = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
+    for code, symbol in expected.items():
+        with fmt.use_currency(code):
+            assert fmt.money(1234.56, 2) == f"1.234,56{nbsp}{symbol}"
+            assert fmt.currency_symbol() == symbol
+    assert fmt.currency_code() == "EUR"

@@ -132,3 +132,35 @@ def test_unnumbered_handout_names_sections_instead_of_referencing():
     out = handout.resolve_references(md, handout.defined_labels(md), titles)
     assert out.endswith("Siehe Abschnitt „Empfehlungen“.")
     assert handout.resolve_references(md, handout.defined_labels(md)).endswith("Siehe @sec-summary-recs.")
+
+
+@pytest.mark.slow
+def test_long_code_line_wraps_with_hanging_indent(tmp_path):
+    """A code line wider than the page continues indented under its own start, not at the margin."""
+    from pypdf import PdfReader
+
+    long_line = ("    ergebnis = berechne_kennzahlen(kunden, transaktionen, stichtag=stichtag, horizont_monate=12, "
+                 "marge=0.35, abzinsung=0.1)")  # 118 characters: wider than the page
+    nb = executed_notebook()
+    nb.cells.insert(4, new_code_cell(f"def f(kunden, transaktionen, stichtag):\n{long_line}\n\n    return ergebnis"))
+    chapter = Chapter("rfm", "03-rfm-segmentierung.ipynb", "helpers.analysis.rfm:compute")
+    pdf = handout.render_handout(nb, chapter, tmp_path, solutions=False).pdf
+    rows: dict[float, list[tuple[float, str]]] = {}  # baseline -> (x, token) of the first page
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            rows.setdefault(round(cm[5] + tm[5], 1), []).append((cm[4] + tm[4], text.strip()))
+
+    PdfReader(pdf).pages[0].extract_text(visitor_text=visit)
+    lines = [sorted(tokens) for _, tokens in sorted(rows.items(), reverse=True)]  # top to bottom
+    starts = [(line[0][0], " ".join(t for _, t in line)) for line in lines]
+    i = next(k for k, (_, text) in enumerate(starts) if text.startswith("def f ("))
+    (x_def, _), (x_body, body), (x_cont, cont) = starts[i:i + 3]
+    x_return = next(x for x, text in starts[i + 3:] if text.startswith("return"))
+    assert body.startswith("ergebnis = berechne_kennzahlen") and "abzinsung" not in body
+    assert "abzinsung" in cont or "abzinsung" in starts[i + 3][1]
+    char = (x_body - x_def) / 4  # the body is indented by four spaces
+    assert char > 3
+    assert x_return == pytest.approx(x_body, abs=0.5)
+    # the wrapped rest of the long line: 4 + 4 columns from the margin, i.e. 4 columns right of its line
+    assert x_cont == pytest.approx(x_def + 8 * char, abs=1.0)

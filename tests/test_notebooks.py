@@ -17,6 +17,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+import time
 
 import nbformat
 import pytest
@@ -37,7 +40,17 @@ SETUP_LINES = [
 ]
 FORBIDDEN_IN_CODE = ("prepared_dir", "save_result", "record_key_figures", "load_result", "session.setup")
 """Bookkeeping of the old design: results are computed in the package and read with ``ctx.result``."""
-WITH_EXERCISES = {"data", "economics", "rfm", "clv", "churn", "actions"}
+WITH_EXERCISES = {"summary", "data", "economics", "rfm", "clv", "churn", "actions", "appendix"}
+MIN_EXERCISES = 2
+WALKTHROUGHS = {
+    "rfm": ("rank(method=\"min\")", "groupby("),
+    "clv": ("BetaGeoFitter", "ModifiedBetaGeoFitter", "ParetoNBDFitter", "GammaGammaFitter",
+            "summary_data_from_transaction_data", "conditional_probability_alive",
+            "conditional_expected_number_of_purchases_up_to_time", "conditional_expected_average_profit"),
+    "churn": ("Pipeline(", "LogisticRegression(", "roc_auc_score(", "build_features(", "build_labels("),
+    "actions": ("res.key.budget / kosten",),
+}
+"""Library calls the teaching cells must show (the method, not only the package's result)."""
 CELL_BUDGET_S = 3.0
 TIMINGS_DIR = PROJECT_ROOT / "build" / "notebook-timings"
 # Umlaut transliterations that must not appear in German text (ä, ö, ü, ß are required).
@@ -130,6 +143,45 @@ def test_exercise_scaffolds_are_skipped(chapter):
     assert not untagged, f"Übungszellen ohne {list(course.SKIP_TAGS)}: {untagged}"
 
 
+@pytest.mark.parametrize("chapter", _chapter_params())
+def test_course_structure(chapter):
+    """Learning goals after the heading, a recap with 3-5 questions at the end, at least two
+    exercises with scaffold and a self-checking solution, and walk-throughs ending in a self-check."""
+    nb = _load(chapter)
+    teaching = [c for c in nb.cells if "teaching" in course.tags(c)]
+    goals = nb.cells[4]
+    assert "teaching" in course.tags(goals) and goals.source.startswith("## Lernziele"), "Lernziele fehlen nach dem Titel"
+    recap = nb.cells[-1]
+    assert "teaching" in course.tags(recap) and recap.source.startswith("## Rückblick und Selbsttest")
+    questions = re.findall(r"^\d+\. ", recap.source, flags=re.M)
+    assert 3 <= len(questions) <= 5, f"Rückblick: {len(questions)} Fragen"
+    if chapter.slug in WITH_EXERCISES:
+        tasks = [c for c in nb.cells if c.cell_type == "markdown" and "exercise" in course.tags(c)]
+        scaffolds = [c for c in nb.cells if c.cell_type == "code" and "exercise" in course.tags(c)]
+        solutions = [c for c in nb.cells if "solution" in course.tags(c)]
+        assert len(tasks) >= MIN_EXERCISES and len(scaffolds) == len(tasks) == len(solutions)
+        assert all("check(" in c.source for c in solutions), "jede Musterlösung prüft sich selbst"
+        assert all("check(" in c.source for c in scaffolds), "jedes Gerüst enthält die Selbstkontrolle"
+        assert all("Hinweis" in c.source for c in tasks), "jede Aufgabe hat Hinweise"
+    code = "\n".join(c.source for c in teaching if c.cell_type == "code")
+    missing = [call for call in WALKTHROUGHS.get(chapter.slug, ()) if call not in code]
+    assert not missing, f"Rundgang zeigt nicht: {missing}"
+    if chapter.slug in WALKTHROUGHS:
+        # every walk-through (a run of teaching cells with code) ends with a self-check
+        runs, current = [], []
+        for c in nb.cells:
+            if "teaching" in course.tags(c):
+                current.append(c)
+            elif current:
+                runs.append(current)
+                current = []
+        runs.append(current)
+        for run in runs:
+            codes = [c for c in run if c.cell_type == "code"]
+            if codes:
+                assert "check(" in codes[-1].source, f"Rundgang ohne Selbstkontrolle: {codes[-1].source[:60]}"
+
+
 def test_transliteration_pattern():
     assert TRANSLITERATED.search("Die Massnahmen fuer Kunden")
     assert not TRANSLITERATED.search("Die Maßnahmen für Kunden, neue Kundschaft, Masse")
@@ -166,3 +218,26 @@ def test_notebook_executes(chapter, capsys):
     lines += [f"  ÜBER {CELL_BUDGET_S:.0f} s: Zelle {t.index} ({t.seconds:.1f} s) {t.first_line}" for t in slow]
     with capsys.disabled():
         print("\n".join(lines))
+
+
+@pytest.mark.slow
+def test_nbval_chapters_and_course_builds(tmp_path, capsys):
+    """``pytest --nbval-lax`` over the chapter notebooks and over the student and instructor builds.
+
+    What participants open (``make student``) is exactly what is tested: every cell runs in the kernel
+    ``kundenwert`` without an error; exercise scaffolds are skipped by their ``nbval-skip`` tag, the
+    walk-throughs' and solutions' self-checks (``helpers.course.check``) raise on a mismatch. nbval
+    runs in its own pytest process (its collector must not mix with this suite's options).
+    """
+    kurs = tmp_path / "kurs"
+    course.build(kurs / "studierende")
+    course.build(kurs / "lehrende", instructor=True)
+    paths = [str(ch.path) for ch in CHAPTERS] + sorted(str(p) for p in kurs.glob("*/*.ipynb"))
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
+    cmd = [sys.executable, "-m", "pytest", "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
+           "-p", "no:cacheprovider", "-q", "--nbval-lax", "--nbval-kernel-name", "kundenwert", *paths]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=1500)
+    with capsys.disabled():
+        print(f"\nnbval: {len(paths)} Notebooks in {time.perf_counter() - start:.0f} s")
+    assert proc.returncode == 0, "nbval meldet Fehler:\n" + proc.stdout[-6000:] + proc.stderr[-2000:]

@@ -17,10 +17,10 @@ KEY = bytes(range(32))
 
 def test_matches_hmac_sha256_by_hand():
     out = privacy.pseudonymize(pd.Series(["10001", "10002", "10001"]), KEY)
-    expected = "K-" + hmac.new(KEY, b"10001", hashlib.sha256).hexdigest().upper()[:8]
+    expected = "PS-" + hmac.new(KEY, b"10001", hashlib.sha256).hexdigest().upper()[:8]
     assert out.iloc[0] == expected and out.iloc[2] == expected
     assert out.iloc[1] != expected
-    assert out.str.fullmatch(r"K-[0-9A-F]{8}").all()
+    assert out.str.fullmatch(r"PS-[0-9A-F]{8}").all()
 
 
 def test_key_changes_pseudonyms_and_missing_stays_missing():
@@ -46,7 +46,7 @@ def test_many_ids_stay_distinct():
     ids = pd.Series(np.arange(30_000).astype(str))
     out = privacy.pseudonymize(ids, KEY)
     assert out.nunique() == len(ids)
-    assert out.iloc[123] == "K-" + hmac.new(KEY, b"123", hashlib.sha256).hexdigest().upper()[: len(out.iloc[0]) - 2]
+    assert out.iloc[123] == "PS-" + hmac.new(KEY, b"123", hashlib.sha256).hexdigest().upper()[: len(out.iloc[0]) - 3]
 
 
 def test_key_file_created_once_private(tmp_path):

@@ -175,6 +175,6 @@ def test_appendix_ledger_text_and_glossary():
     assert "kein Prüfprotokoll" in data_text.ledger_text(None)
     g = appendix.glossary_table()
     terms = set(g["Begriff"])
-    assert {"Bestandskunde", "Abwanderung", "Kundenwert", "Warenkorb", "Kohorte", "Deckungsbeitrag",
+    assert {"Bestandskunde", "Abwanderung", "Kundenwert (CLV)", "Warenkorb", "Kohorte", "Deckungsbeitrag",
             "Wiederkaufrate", "P(aktiv)", "Lift"} <= terms
-    assert g.set_index("Begriff").loc["Kundenwert", "Englisch"] == "customer lifetime value (CLV)"
+    assert g.set_index("Begriff").loc["Kundenwert (CLV)", "Englisch"] == "customer lifetime value (CLV)"

@@ -157,7 +157,7 @@ def test_structural_lines_are_not_customers():
     assert led.customers_read == 1  # "Summe" and "customer_id" are no customers
     t = ledger_table(led, customers=True).set_index("Prüfschritt")
     assert t.loc["Verworfen: Summen- oder Zwischensummenzeile", "Zeilen"] == 1
-    assert pd.isna(t.loc["Verworfen: Summen- oder Zwischensummenzeile", "Kundinnen und Kunden"])
+    assert pd.isna(t.loc["Verworfen: Summen- oder Zwischensummenzeile", "Kunden"])
 
 
 def test_customer_ledger_table_adds_up():
@@ -166,14 +166,14 @@ def test_customer_ledger_table_adds_up():
     _, led, _ = apply_rules(df, df, None)
     led.customers_with_purchase = 1  # A (the loader sets it from ds.customers)
     led.check()
-    t = ledger_table(led, customers=True).set_index("Prüfschritt")["Kundinnen und Kunden"]
+    t = ledger_table(led, customers=True).set_index("Prüfschritt")["Kunden"]
     assert t["Gelesene Zeilen"] == 3
     assert t["Verworfen: Betrag 0"] == 2  # A and B each lost a line
     assert t["Übernommene Zeilen"] == 2  # A and C
-    lost = [label for label in t.index if label.startswith("Kundinnen und Kunden ohne verbleibenden Kauf")]
+    lost = [label for label in t.index if label.startswith("Kunden ohne verbleibenden Kauf")]
     assert [t[label] for label in lost] == [1, 1]  # B: all lines dropped; C: only a return
     assert t["Gelesene Zeilen"] == sum(t[label] for label in lost) + t[
-        "Kundinnen und Kunden mit mindestens einem Kauf (ausgewertet)"]
+        "Kunden mit mindestens einem Kauf (ausgewertet)"]
     back = Ledger.from_dict(json.loads(json.dumps(led.to_dict())))
     assert back == led and back.customers_no_purchase == 1
     led.customers_with_purchase = 3

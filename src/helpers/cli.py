@@ -1,4 +1,5 @@
-"""Command line: ``kundenwert report ...`` and ``kundenwert batch ...`` (German help and messages).
+"""Command line: ``kundenwert report ...``, ``kundenwert batch ...`` and ``kundenwert zuordnen ...``
+(pseudonyms of a target list -> real customer numbers; German help and messages).
 
 Progress goes to stderr; the absolute PDF path is the last line of stdout. A
 :class:`~helpers.exceptions.KundenwertError` becomes a German message on stderr and the
@@ -94,6 +95,25 @@ def build_parser() -> argparse.ArgumentParser:
     bat = sub.add_parser("batch", help="Berichte für mehrere Kunden aus einer Batch-Datei erstellen",
                          description="Erstellt Berichte für alle Kunden einer Batch-Datei.")
     batch.configure_parser(bat)
+    zu = sub.add_parser(
+        "zuordnen", help="Pseudonyme einer Zielgruppenliste den echten Kundennummern zuordnen",
+        description="Ergänzt eine Zielgruppenliste des Berichts (CSV oder zielgruppen.xlsx) um die echten "
+                    "Kundennummern: Die Kundennummern der Originaldatei werden mit dem Pseudonym-Schlüssel des "
+                    "Kunden erneut pseudonymisiert (derselbe Schlüssel-Hash wie im Bericht) und mit den Pseudonymen "
+                    "der Liste verknüpft. Nur auf dem Rechner der Beraterin bzw. des Beraters ausführen; die "
+                    "Ausgabe enthält echte Kundennummern und gehört nicht in den Bericht.")
+    zu.add_argument("--liste", type=Path, required=True, metavar="DATEI",
+                    help="Zielgruppenliste aus dem Ordner „zielgruppen“ (CSV oder zielgruppen.xlsx)")
+    zu.add_argument("--schluessel", type=Path, required=True, metavar="DATEI",
+                    help="Pseudonym-Schlüssel des Kunden, z. B. reports/<kunde>/pseudonym.key")
+    zu.add_argument("--daten", type=Path, required=True, metavar="DATEI",
+                    help="Originaldatei des Kunden, aus der der Bericht erstellt wurde")
+    zu.add_argument("--spalte", metavar="NAME",
+                    help="Spalte mit der Kundennummer in der Originaldatei (Standard: wie im Bericht erkannt)")
+    zu.add_argument("--aus", type=Path, metavar="DATEI",
+                    help="Ausgabedatei (Standard: <liste>-kundennummern.csv bzw. .xlsx neben der Liste)")
+    zu.add_argument("--set", type=_key_value, action="append", default=[], metavar="EINSTELLUNG=WERT",
+                    help="Leseeinstellung der Originaldatei wie beim Bericht, z. B. data.separator=\";\"")
     for name, help_text in (
         ("kurs", "Kursversionen der Notebooks erzeugen (Studierende/Lehrende), siehe „kundenwert kurs --help“"),
         ("handouts", "Kapitel als PDF-Handouts mit Code und Ausgaben setzen, siehe „kundenwert handouts --help“"),
@@ -189,6 +209,32 @@ def run_report(args: argparse.Namespace) -> Path:
     return build_report(data, cfg, out or REPORTS_DIR, engine=engine, progress=progress)
 
 
+def run_reidentify(args: argparse.Namespace) -> Path:
+    """``kundenwert zuordnen``: add the real customer numbers to a target list; returns the new file."""
+    from . import export
+    from .config import ReportConfig
+
+    try:
+        cfg = ReportConfig.from_settings(None, dict(args.set))
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Ungültige Einstellung: {exc}") from None
+    out, counts = export.reidentify_list(args.liste, args.schluessel, args.daten, column=args.spalte,
+                                         out_path=args.aus, cfg=cfg)
+    from . import fmt
+
+    print(f"{fmt.integer(counts['found'])} von {fmt.integer(counts['rows'])} Pseudonymen zugeordnet.",
+          file=sys.stderr)
+    if counts["missing"]:
+        print(f"Hinweis: {fmt.integer(counts['missing'])} Pseudonyme ohne passende Kundennummer in "
+              f"„{args.daten.name}“ (Spalte „Kundennummer“ bleibt leer). Ist es die Datei, aus der der Bericht "
+              "erstellt wurde?", file=sys.stderr)
+    print("Die Ausgabe enthält echte Kundennummern: nur auf diesem Rechner bzw. im CRM des Kunden verwenden.",
+          file=sys.stderr)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
@@ -205,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "batch":
             return int(batch.run(args))
+        if args.command == "zuordnen":
+            print(run_reidentify(args).resolve())
+            return 0
         pdf = run_report(args)
     except KeyboardInterrupt as exc:
         print("Abgebrochen.", file=sys.stderr)

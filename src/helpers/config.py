@@ -283,7 +283,11 @@ class ReportConfig:
     """End of the observation period; ``None`` = date of the last order in the data."""
     report_date: dt.date | None = None
     """Date the report is written for (title page, "how old is the data"); ``None`` = today."""
-    currency: str = "EUR"
+    currency: str | None = None
+    """Currency of the client's amounts, an ISO 4217 code (``"EUR"``, ``"USD"``, ``"CHF"``, ...);
+    ``None`` or ``"auto"`` = detected from the revenue column's header and values (no evidence:
+    EUR, stated in the data chapter). A set code wins over the file's evidence. Every amount of the
+    report is formatted in it (``helpers.fmt.use_currency``)."""
     gross_margin: float = 0.30
     """Contribution margin as share of net revenue (0..1); CLV and margins use it."""
     pseudonymize: bool = True
@@ -318,6 +322,8 @@ class ReportConfig:
                 f"Ungültige Einstellung data.returns={self.data.returns!r}: "
                 "erlaubt sind 'net' (verrechnen) und 'drop' (verwerfen)."
             )
+        if self.currency is not None:  # currency: "auto" -> None, "usd" -> "USD", unknown code -> error
+            _check_currency(self)
         if self.audience not in AUDIENCES:
             raise ConfigError(
                 f"Ungültige Einstellung audience={self.audience!r}: erlaubt sind 'auto' (aus den Daten "
@@ -393,6 +399,23 @@ class ReportConfig:
             else:
                 out[f.name] = _plain(value)
         return out
+
+
+def _check_currency(cfg: "ReportConfig") -> None:
+    """Normalize ``cfg.currency`` (frozen: set through ``object.__setattr__``); German ConfigError."""
+    from babel.numbers import is_currency
+
+    text = str(cfg.currency).strip()
+    if text.lower() in ("", "auto"):
+        object.__setattr__(cfg, "currency", None)
+        return
+    code = text.upper()
+    if len(code) != 3 or not is_currency(code, locale="de_DE"):
+        raise ConfigError(
+            f"Ungültige Einstellung currency={cfg.currency!r}: erwartet wird ein ISO-Währungscode wie "
+            "EUR, USD, GBP oder CHF, oder 'auto' (aus der Datei erkennen)."
+        )
+    object.__setattr__(cfg, "currency", code)
 
 
 def sections() -> tuple[str, ...]:

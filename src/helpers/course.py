@@ -18,6 +18,12 @@ Usage::
 
     python -m helpers.course build [--out DIR] [--instructor]
     python -m helpers.course tag notebooks/05-abwanderung.ipynb   # add the skip tags in place
+    python -m helpers.course normalize notebooks/*.ipynb          # metadata as JupyterLab saves it
+
+Notebooks are stored as JupyterLab saves them (:func:`normalize`): kernelspec ``kundenwert``, the
+full ``language_info`` the kernel reports, JSON with indent 1 and a final newline
+(``nbformat.write``). Otherwise JupyterLab marks a notebook as modified as soon as its kernel has
+started (it fills in ``language_info``), and autosave writes into the tracked file.
 
 Notebooks are executed by :mod:`helpers.report.execute` (the one executor; it skips cells tagged
 ``skip-execution``); :func:`check` is the self-check students call after an exercise.
@@ -60,11 +66,34 @@ def has_tag(cell: NotebookNode, tag: str) -> bool:
     return tag in tags(cell)
 
 
-def strip_outputs(nb: NotebookNode) -> NotebookNode:
-    """Copy of ``nb`` without outputs, execution counts and execution timing metadata,
-    declaring the ``kundenwert`` kernel."""
+def language_info() -> dict:
+    """``language_info`` as the ``kundenwert`` kernel (ipykernel on this Python) reports it to
+    JupyterLab, which stores it in the notebook as soon as the kernel has started."""
+    major = sys.version_info[0]
+    return {
+        "codemirror_mode": {"name": "ipython", "version": major},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": f"ipython{major}",
+        "version": sys.version.split()[0],
+    }
+
+
+def normalize(nb: NotebookNode) -> NotebookNode:
+    """Copy of ``nb`` with the notebook metadata JupyterLab would write after opening it with the
+    ``kundenwert`` kernel (kernelspec and ``language_info``); cells are not touched."""
     nb = copy.deepcopy(nb)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = language_info()
+    return nb
+
+
+def strip_outputs(nb: NotebookNode) -> NotebookNode:
+    """Copy of ``nb`` without outputs, execution counts and execution timing metadata,
+    declaring the ``kundenwert`` kernel (metadata as :func:`normalize` writes it)."""
+    nb = normalize(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -234,11 +263,13 @@ def build(
 # --------------------------------------------------------------------------- self-check
 
 
-def check(actual: object, expected: object, hint: str = "", rel_tol: float = 1e-6) -> bool:
-    """Self-check for exercises: compare a student's answer with the expected value.
+def check(actual: object, expected: object, hint: str = "", rel_tol: float = 1e-6,
+          abs_tol: float = 1e-12) -> bool:
+    """Self-check for exercises and walk-throughs: compare a student's answer with the expected value.
 
-    Numbers are compared with relative tolerance ``rel_tol``; pandas objects with
-    ``pandas.testing`` (values only, ``rtol=rel_tol``); anything else with ``==``.
+    Numbers are compared with relative tolerance ``rel_tol`` (or absolute tolerance ``abs_tol``,
+    e.g. ``abs_tol=0.01`` for "the same ROC AUC within 0,01"); pandas objects with
+    ``pandas.testing`` (values only, ``rtol=rel_tol``, ``atol=abs_tol``); anything else with ``==``.
     Prints a German confirmation, or raises ``AssertionError`` with the German ``hint``.
     """
     import pandas as pd
@@ -249,17 +280,17 @@ def check(actual: object, expected: object, hint: str = "", rel_tol: float = 1e-
     if isinstance(expected, (pd.Series, pd.DataFrame)):
         try:
             if isinstance(expected, pd.Series):
-                pd.testing.assert_series_equal(actual, expected, rtol=rel_tol, check_names=False,
+                pd.testing.assert_series_equal(actual, expected, rtol=rel_tol, atol=abs_tol, check_names=False,
                                                check_dtype=False, check_index_type=False)
             else:
-                pd.testing.assert_frame_equal(actual, expected, rtol=rel_tol, check_dtype=False,
+                pd.testing.assert_frame_equal(actual, expected, rtol=rel_tol, atol=abs_tol, check_dtype=False,
                                               check_index_type=False)
             ok = True
         except (AssertionError, TypeError):
             ok = False
     elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
         try:
-            ok = math.isclose(float(actual), float(expected), rel_tol=rel_tol, abs_tol=1e-12)
+            ok = math.isclose(float(actual), float(expected), rel_tol=rel_tol, abs_tol=abs_tol)
         except (TypeError, ValueError):
             ok = False
     else:
@@ -286,7 +317,18 @@ def main(argv: Iterable[str] | None = None) -> int:
                    help="Lehrendenversion mit Musterlösungen erzeugen")
     t = sub.add_parser("tag", help="Übungs-Codezellen in Notebooks mit skip-execution/nbval-skip markieren")
     t.add_argument("paths", nargs="+", type=Path)
+    n = sub.add_parser("normalize", help="Notebook-Metadaten so speichern, wie JupyterLab sie schreibt "
+                                         "(sonst gilt ein Notebook beim Öffnen als geändert)")
+    n.add_argument("paths", nargs="+", type=Path)
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.command == "normalize":
+        for path in args.paths:
+            raw = path.read_text(encoding="utf-8")
+            text = nbformat.writes(normalize(nbformat.reads(raw, as_version=nbformat.NO_CONVERT))) + "\n"
+            if text != raw:
+                path.write_text(text, encoding="utf-8")
+                print(f"normalisiert: {path}")
+        return 0
     if args.command == "tag":
         for path in args.paths:
             nb = nbformat.read(path, as_version=4)

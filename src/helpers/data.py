@@ -14,6 +14,11 @@ CSV files are read through a guard that checks, while streaming, the unpacked si
 (``data.max_text_mb``), the line length (``data.max_line_bytes``) and the field length
 (``data.max_field_bytes``), so a ``.gz`` bomb or a runaway line never fills the memory.
 
+The currency of the amounts is detected from the revenue column's header (``Umsatz (€)``,
+``amount_usd``), the amounts themselves (``$12.50``, ``CHF 1'234.50``) and a currency column, unless
+the setting ``currency`` names it (:func:`detect_currency`; conflicting evidence stops the run); it
+is stored in ``ds.currency``.
+
 Only the canonical columns are carried over; free-text columns such as names,
 e-mail addresses or street addresses never reach the Dataset. ``ds.sources`` records
 which column of the file each canonical column came from.
@@ -97,24 +102,57 @@ SEPARATORS = (",", ";", "\t", "|")
 _SEP_ALIASES = {"tab": "\t", "TAB": "\t", "\\t": "\t", "Tabulator": "\t"}
 _SEP_NAMES = {",": "Komma", ";": "Semikolon", "\t": "Tabulator", "|": "senkrechter Strich"}
 _UNIT_RE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
-_UNIT_WORDS = re.compile(r"(?:\s*(?:in|im|inkl|exkl|zzgl)?\s*(?:eur|euro|€|netto))+\s*$")
 _SAMPLE_BYTES = 1 << 20
 _CHUNK = 1 << 20
 MB = 1_000_000
 """Bytes per MB in ``data.max_text_mb``."""
 
+CURRENCY_CODES = (
+    "EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF",
+    "RON", "BGN", "TRY", "CNY", "INR", "BRL", "MXN", "ZAR", "HKD", "SGD", "RUB", "ILS", "AED", "KRW",
+)
+"""ISO codes recognized in headers, amounts and currency columns (any other code: ``--set currency``)."""
+CURRENCY_TOKENS: dict[str, str] = {
+    **{c.lower(): c for c in CURRENCY_CODES},
+    "€": "EUR", "euro": "EUR",
+    "$": "USD", "us$": "USD", "dollar": "USD", "us-dollar": "USD",
+    "ca$": "CAD", "c$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD", "hk$": "HKD", "s$": "SGD",
+    "r$": "BRL", "mx$": "MXN",
+    "£": "GBP", "pfund": "GBP", "pound": "GBP",
+    "fr.": "CHF", "sfr.": "CHF", "sfr": "CHF", "franken": "CHF",
+    "¥": "JPY", "yen": "JPY", "₹": "INR", "₽": "RUB", "₺": "TRY", "zł": "PLN", "kč": "CZK", "₪": "ILS",
+    "₩": "KRW",
+}
+"""Currency sign, code or name (lower case) -> ISO code. A lone ``$`` is read as US dollar (stated in
+the report, with the ``--set currency=CAD`` fix for other dollars)."""
+CURRENCY_COLUMN_NAMES = ("currency", "currencycode", "curr", "waehrung", "waehrungscode", "wahrung", "whrg")
+"""Normalized headers of a column that names each line's currency."""
+_SIGN_CHARS = "$€£¥₹₽₺₪₩"
+_SIGN_RE = re.compile(r"(us|ca|au|nz|hk|mx|a|c|s|r)?([" + re.escape(_SIGN_CHARS) + "])")
+_WORD_TOKENS = sorted((t for t in CURRENCY_TOKENS if t[0].isalpha()), key=len, reverse=True)
+_UNIT_WORD_ALTS = "|".join(["netto"] + [re.escape(t) for t in _WORD_TOKENS if t.isalpha()])
+_UNIT_SIGN_ALTS = "|".join(re.escape(t) for t in sorted(CURRENCY_TOKENS, key=len, reverse=True)
+                           if not t.isalpha() and "." not in t)
+
+
+_UNIT_WORDS = re.compile(rf"(?:\s+(?:(?:in|im|inkl|exkl|zzgl)\s+)?(?:{_UNIT_WORD_ALTS})\b"
+                         rf"|\s*(?:(?:in|im)\s+)?(?:{_UNIT_SIGN_ALTS}))+\s*$")
+_UNIT_PREFIX = re.compile(rf"^\s*(?:{_UNIT_WORD_ALTS}|{_UNIT_SIGN_ALTS})\s+")
+
 
 def normalize_header(name: object) -> str:
-    """``"Umsatz (€)"`` -> ``"umsatz"``, ``"Kunden-Nr."`` -> ``"kundennr"``, ``"Betrag in EUR"`` -> ``"betrag"``.
+    """``"Umsatz (€)"`` -> ``"umsatz"``, ``"Kunden-Nr."`` -> ``"kundennr"``, ``"Betrag in EUR"`` -> ``"betrag"``,
+    ``"amount_usd"`` -> ``"amount"``, ``"USD Amount"`` -> ``"amount"``.
 
     Lower case, umlauts folded (ä -> ae, ß -> ss), unit suffixes in brackets or
-    words like ``in EUR``/``€`` removed, then only letters and digits kept.
+    words like ``in EUR``/``€``/``usd``/``CHF`` (and a leading currency code) removed, then only
+    letters and digits kept.
     """
     s = str(name).strip().lower().lstrip("\ufeff")
     s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     s = _UNIT_RE.sub("", s)
-    s = s.replace("_", " ").replace("-", " ")
-    stripped = _UNIT_WORDS.sub("", s)
+    s = s.replace("_", " ").replace("-", " ").replace("/", " ")
+    stripped = _UNIT_PREFIX.sub("", _UNIT_WORDS.sub("", s))
     s = stripped if re.sub(r"[^0-9a-z]", "", stripped) else s
     return re.sub(r"[^0-9a-z]", "", s)
 
@@ -793,7 +831,9 @@ _AMOUNT_CLASSES = {
     "point_thousands": (r"^[1-9]\d{0,2}(?:,\d{3}){2,}$", "."),         # 1,234,567
     "point_dec": (r"^\d*\.\d+(?:[eE][+-]?\d+)?$", "."),               # 12.5 / .5 / 1.5E+03
 }
-_CURRENCY_RE = r"(?i)(?:EUR|USD|GBP|CHF|US\$|SFr\.?|€|\$|£)"
+_CURRENCY_RE = "(?i)(?:" + "|".join(
+    re.escape(t) for t in sorted(CURRENCY_TOKENS, key=len, reverse=True) if t not in ("pfund", "pound", "yen")
+) + ")"
 _SPACE_RE = "[\\s\u00a0\u2007\u2009\u202f'\u2019\u02bc]"
 
 
@@ -1024,6 +1064,186 @@ def structural_rows(raw: pd.DataFrame, mapping: Mapping[str, str], original: Map
     return {"empty_row": blank, "header_row": header & ~blank, "total_row": total}
 
 
+# --------------------------------------------------------------------------- currency
+
+
+def currency_of_token(token: object) -> str | None:
+    """``"€"`` / ``"eur"`` / ``"Euro"`` -> ``"EUR"``, ``"US$"`` -> ``"USD"``; ``None`` when unknown."""
+    return CURRENCY_TOKENS.get(str(token).strip().lower())
+
+
+def header_currencies(header: object) -> list[str]:
+    """ISO codes a column header names (in order, without repeats): ``"Umsatz (€)"`` -> ``["EUR"]``,
+    ``"amount_usd"`` -> ``["USD"]``, ``"Preis CHF"`` -> ``["CHF"]``, ``"Betrag"`` -> ``[]``."""
+    found: list[str] = []
+    for token in re.split(r"[\s_\-()\[\]/,;:|]+", str(header).lower()):
+        if not token:
+            continue
+        code = CURRENCY_TOKENS.get(token) or CURRENCY_TOKENS.get(token.rstrip("."))
+        if code is None:
+            m = _SIGN_RE.search(token)
+            if m is not None:
+                code = CURRENCY_TOKENS.get((m.group(1) or "") + m.group(2)) or CURRENCY_TOKENS[m.group(2)]
+        if code is not None and code not in found:
+            found.append(code)
+    return found
+
+
+_NUMBER_CHARS = "[\\d\\s\u00a0\u2007\u2009\u202f.,'\u2019\u02bc+\\-\u2212\u2013()]"
+
+
+def _value_currencies(col: pd.Series) -> dict[str, tuple[int, pd.Series]]:
+    """ISO code -> (rows, example values indexed by row) of the amounts in ``col`` whose text names
+    a currency (``"$12.50"``, ``"12,50 €"``, ``"CHF 1'234.50"``); numbers stored as numbers name none."""
+    if pd.api.types.is_numeric_dtype(col) or col.dtype == bool:
+        return {}
+    if col.dtype == object:
+        col = col.where(col.map(lambda v: isinstance(v, str)))
+    codes, distinct, counts = _distinct(col.astype("str").where(col.notna()))
+    if not len(distinct):
+        return {}
+    rest = pc.utf8_lower(pc.replace_substring_regex(_arrow_strings(distinct), _NUMBER_CHARS, ""))
+    tokens = pd.Series(rest.to_numpy(zero_copy_only=False), index=distinct.index, dtype=object)
+    found: dict[str, tuple[int, pd.Series]] = {}
+    for token in pd.unique(tokens.dropna()):
+        code = CURRENCY_TOKENS.get(token) or (CURRENCY_TOKENS.get(token + ".") if token in ("fr", "sfr") else None)
+        if code is None:
+            continue
+        hit = (tokens == token).to_numpy()
+        n, examples = found.get(code, (0, distinct.iloc[:0]))
+        found[code] = (n + int(counts[hit].sum()), pd.concat([examples, distinct[hit]]).sort_index())
+    return found
+
+
+def _column_currencies(col: pd.Series) -> dict[str, tuple[int, pd.Series]]:
+    """ISO code -> (rows, examples) of a currency column (``EUR``, ``USD``, ``€``, ``Euro`` ...)."""
+    codes, distinct, counts = _distinct(_text_of(col))
+    found: dict[str, tuple[int, pd.Series]] = {}
+    for i, value in enumerate(distinct):
+        code = currency_of_token(value)
+        if code is None:
+            continue
+        n, examples = found.get(code, (0, distinct.iloc[:0]))
+        found[code] = (n + int(counts[i]), pd.concat([examples, distinct.iloc[[i]]]))
+    return found
+
+
+def _currency_label(code: str) -> str:
+    return f"{fmt.currency_name(code)} ({code})"
+
+
+def detect_currency(raw: pd.DataFrame, mapping: Mapping[str, str], original: Mapping[str, str],
+                    setting: str | None, path: Path | None = None, offset: int = 2) -> tuple[str, dict[str, Any]]:
+    """The currency of the amounts and where it came from: ``(code, source)`` as stored in
+    :attr:`helpers.dataset.Dataset.currency` / ``currency_source``.
+
+    Evidence: the revenue column's header (``"Umsatz (€)"``, ``"amount_usd"``, ``"Preis CHF"``), the
+    amounts' own signs and codes (``"$12.50"``, ``"12,50 €"``, ``"CHF 1'234.50"``) and a currency
+    column (``Währung``/``currency``: ``EUR``, ``USD``). ``setting`` (an ISO code, ``cfg.currency``)
+    wins over the evidence (the file's hint is kept as ``file_hint``). Without evidence: EUR,
+    ``source="assumed"``. Raises a German :class:`DataValidationError` naming the file, the column
+    and examples when the amounts themselves name two currencies (they cannot be added; also with a
+    setting), or, without a setting, when header, amounts and currency column disagree.
+    """
+    rev = mapping.get("revenue")
+    evidence: dict[str, tuple[str, str, str]] = {}  # kind -> (code, column, German evidence text)
+    where = f"In der Spalte „{rev}“" if rev else "In der Datei"
+    if rev is not None:
+        header = str(original.get(rev, rev))
+        named = header_currencies(header)
+        if len(named) > 1 and setting is None:
+            raise _fail(path, f"Der Spaltenkopf „{header}“ nennt mehrere Währungen ("
+                              + ", ".join(_currency_label(c) for c in named)
+                              + "). Bitte die Währung festlegen, z. B. --set currency=" + named[0] + ".")
+        if len(named) == 1:
+            evidence["header"] = (named[0], header, f"Spaltenkopf „{header}“")
+        values = _value_currencies(raw[rev])
+        if len(values) > 1:
+            parts = [f"{_currency_label(c)} ({_values(n)}, z. B. {_examples(ex, ex.index, k=2, offset=offset)})"
+                     for c, (n, ex) in sorted(values.items(), key=lambda kv: -kv[1][0])]
+            raise _fail(
+                path,
+                f"{where} stehen Beträge in verschiedenen Währungen: " + " und ".join(parts) + ". "
+                "Beträge verschiedener Währungen lassen sich nicht zusammenzählen; jede Summe, jeder "
+                "Kundenwert wäre falsch. Bitte einen Export in einer einzigen Währung liefern (oder die "
+                "Beträge vorher umrechnen).",
+            )
+        if values:
+            (code, (n, ex)), = values.items()
+            shown = ", ".join(f"„{_short(v, 20)}“" for v in ex.iloc[:2])
+            evidence["values"] = (code, header, f"Beträge wie {shown}")
+    currency_cols = [c for c in raw.columns if c not in set(mapping.values())
+                     and normalize_header(original.get(c, c)) in CURRENCY_COLUMN_NAMES]
+    for col in currency_cols[:1]:
+        named_rows = _column_currencies(raw[col])
+        head = str(original.get(col, col))
+        if len(named_rows) > 1 and setting is None:
+            parts = [f"{_currency_label(c)} ({_values(n)}, z. B. {_examples(ex, ex.index, k=2, offset=offset)})"
+                     for c, (n, ex) in sorted(named_rows.items(), key=lambda kv: -kv[1][0])]
+            raise _fail(
+                path,
+                f"Laut Spalte „{head}“ stehen die Beträge in verschiedenen Währungen: " + " und ".join(parts)
+                + ". Beträge verschiedener Währungen lassen sich nicht zusammenzählen. Bitte einen Export in "
+                "einer einzigen Währung liefern; sind alle Beträge bereits umgerechnet, die Währung festlegen, "
+                f"z. B. --set currency={next(iter(named_rows))}.",
+            )
+        if len(named_rows) == 1:
+            code = next(iter(named_rows))
+            evidence["column"] = (code, head, f"Spalte „{head}“ ({code} in allen Zeilen)")
+    codes = list(dict.fromkeys(code for code, _, _ in evidence.values()))
+    if setting is not None:
+        info: dict[str, Any] = {"source": "setting"}
+        if codes and codes != [setting]:
+            kind = next(k for k, (c, _, _) in evidence.items() if c != setting)
+            info.update(file_hint=evidence[kind][0], evidence=evidence[kind][2], column=evidence[kind][1])
+        elif codes:
+            info.update(agrees=True, evidence=" und ".join(e[2] for e in evidence.values()),
+                        column=next(iter(evidence.values()))[1])
+        return setting, info
+    if len(codes) > 1:
+        parts = []
+        for kind, (code, column, text) in evidence.items():
+            if kind == "values":
+                n, ex = values[code]
+                text = (f"die Beträge der Spalte „{column}“ (z. B. {_examples(ex, ex.index, k=2, offset=offset)}) "
+                        "nennen")
+            elif kind == "header":
+                text = f"der Spaltenkopf „{column}“ nennt"
+            else:
+                text = f"die Spalte „{column}“ nennt"
+            parts.append(f"{text} {_currency_label(code)}")
+        raise _fail(
+            path,
+            "Die Währung ist widersprüchlich: " + "; ".join(parts) + ". Welche gilt, lässt sich nicht sicher "
+            "erkennen. Bitte die Währung festlegen: " + " oder ".join(f"--set currency={c}" for c in codes) + ".",
+        )
+    if not codes:
+        return fmt.DEFAULT_CURRENCY, {"source": "assumed"}
+    kinds = list(evidence)
+    first = kinds[0]
+    info = {"source": first, "column": evidence[first][1],
+            "evidence": " und ".join(evidence[k][2] for k in kinds), "kinds": kinds}
+    if codes[0] == "USD" and _dollar_sign_only(evidence, raw, rev, original):
+        info["dollar_sign"] = True
+    return codes[0], info
+
+
+def _dollar_sign_only(evidence: Mapping[str, tuple[str, str, str]], raw: pd.DataFrame, rev: str | None,
+                      original: Mapping[str, str]) -> bool:
+    """True when USD rests only on a bare ``$`` (no ``USD``, ``US$`` or ``Dollar``): other dollars
+    (CAD, AUD, ...) are possible, the report says how to set them."""
+    explicit = r"usd|us\$|dollar"
+    if "column" in evidence:
+        return False
+    if "header" in evidence and re.search(explicit, str(original.get(rev, rev)).lower()):
+        return False
+    if "values" in evidence:
+        text = raw[rev].astype("str").str.lower()
+        if text.str.contains(explicit, regex=True).fillna(False).any():
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- main entry
 
 
@@ -1035,6 +1255,8 @@ def load_dataset(path: str | Path, cfg: ReportConfig, key: bytes | None = None, 
     key for this run only (the report pipeline passes the client's stored key).
     ``today``: the run date (default: ``cfg.report_date``, else today); no date after it is kept
     unless ``cfg.observation_end`` is set.
+    The currency of the amounts is ``cfg.currency`` or detected (:func:`detect_currency`) and stored
+    in ``ds.currency`` / ``ds.currency_source``; messages of this function format money in it.
     Raises :class:`DataValidationError` (German message, exit code 2) when the file is unusable
     or cannot support an analysis: nothing left after the checks, only returns, all purchases on
     one day, too many implausible dates, fewer than ``cfg.min_customers`` customers.
@@ -1061,6 +1283,7 @@ def load_dataset(path: str | Path, cfg: ReportConfig, key: bytes | None = None, 
     if "revenue" in mapping and raw[mapping["revenue"]].isna().all():
         notes.append(f"Die Umsatzspalte „{mapping['revenue']}“ ist leer; ausgewertet wird ohne Umsätze.")
         del mapping["revenue"]
+    currency, currency_source = detect_currency(raw, mapping, original, cfg.currency, path, offset)
     decimal_used = None
     if "revenue" in mapping:
         src = raw[mapping["revenue"]]
@@ -1123,6 +1346,8 @@ def load_dataset(path: str | Path, cfg: ReportConfig, key: bytes | None = None, 
         source_name=path.name,
         notes=notes,
         sources={c: mapping[c] for c in order},
+        currency=currency,
+        currency_source=currency_source,
     )
     ledger.customers_with_purchase = int(len(ds.customers))
     ledger.check()
@@ -1167,7 +1392,7 @@ def _check_analysable(path: Path, ds: Dataset, cfg: ReportConfig, mapping: Mappi
     n_customers = int(len(ds.customers))
     if n_customers == 0:
         tx = ds.transactions
-        total = fmt.eur(float(tx["revenue"].sum()), 2) if ds.has_revenue else None
+        total = fmt.money(float(tx["revenue"].sum()), 2, currency=ds.currency) if ds.has_revenue else None
         raise _fail(
             path,
             f"Die Datei enthält keinen einzigen Kauf: Alle {fmt.integer(len(tx))} übernommenen Zeilen sind "

@@ -5,7 +5,7 @@ Definitions used by every chapter (state them in the teaching text too):
 - A *line* (Zeile) is one row of the client's export after cleaning.
 - A *purchase* (Kauf) is all lines of one customer on one calendar day
   (several orders on the same day are merged). Its revenue is the net sum of
-  those lines in EUR. Purchase days whose net revenue is <= 0 (pure return days)
+  those lines in the report's currency (``Dataset.currency``). Purchase days whose net revenue is <= 0 (pure return days)
   are not purchases.
 - A customer's *revenue* is the net sum over all their lines (returns included).
 - Customer IDs are already pseudonymized (keyed hash) unless the config says otherwise.
@@ -31,7 +31,7 @@ class Dataset:
     ----------
     transactions:
         One row per kept line: ``customer_id`` (str), ``order_date`` (datetime64, day
-        precision), ``revenue`` (float, EUR net; column absent when the file has none),
+        precision), ``revenue`` (float, net, in ``currency``; column absent when the file has none),
         optional ``order_id``, ``category``, ``channel``, ``quantity``.
     observation_end:
         Last day of the observation period (inclusive), a normalized Timestamp.
@@ -47,6 +47,15 @@ class Dataset:
         Canonical column -> the column of the client file it was read from (header text as in the
         file; a repeated name is told apart as ``Name (2)``), e.g. ``{"revenue": "Nettoumsatz (€)"}``.
         Empty for datasets not read from a file.
+    currency:
+        ISO 4217 code of every amount (``"EUR"``, ``"USD"``, ...): the setting ``currency``, else
+        detected by the loader from the revenue column (:func:`helpers.data.detect_currency`), else
+        EUR. Money is formatted in it (``helpers.fmt.use_currency(ds.currency)``).
+    currency_source:
+        Where ``currency`` came from (JSON-friendly): ``source`` (``"setting"``, ``"header"``,
+        ``"values"``, ``"column"``, ``"assumed"``), ``column`` (the file's column the evidence is
+        in), ``evidence`` (e.g. the header text or example values), ``file_hint`` (with a setting:
+        the currency the file itself suggests, if any, else missing). Empty for test datasets.
     """
 
     transactions: pd.DataFrame
@@ -55,6 +64,8 @@ class Dataset:
     source_name: str = ""
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    currency: str = "EUR"
+    currency_source: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_revenue(self) -> bool:
@@ -90,7 +101,7 @@ class Dataset:
         """One row per customer (index ``customer_id``).
 
         Columns: ``first_purchase``, ``last_purchase`` (Timestamps), ``n_purchases``
-        (purchase days, >= 1), ``revenue`` (net EUR over all lines incl. returns; absent
+        (purchase days, >= 1), ``revenue`` (net over all lines incl. returns, in ``currency``; absent
         without revenue column), ``tenure_days`` (observation_end - first_purchase, days),
         ``recency_days`` (observation_end - last_purchase, days).
         Customers with no purchase day (only returns) are not included.

@@ -3,8 +3,15 @@
 The files are made for German Excel and CRM imports:
 
 - xlsx (openpyxl template, rows generated column-wise): German headers, frozen header row, column widths, numeric cells stay numeric
-  with German-looking number formats (``#,##0.00 €``, ``0 %``, ``DD.MM.YYYY``).
+  with German-looking number formats (``#,##0.00 "€"`` in the report's currency, ``0.0``, ``DD.MM.YYYY``).
 - CSV: UTF-8 with BOM, ``;`` as separator, decimal comma, dates ``dd.mm.yyyy``.
+- Money columns name the report's currency code in the header (``Umsatz gesamt (USD)``,
+  :func:`helpers.fmt.currency_code`); shares are shown as in the PDF, in percent: the columns
+  ``P(aktiv) (%)`` and ``Abwanderungsrisiko (%)`` hold 0–100 with one decimal (``12,5``) in the CSV
+  and the xlsx alike.
+- Pseudonymized customer IDs (``PS-3F9A2C1B``) stand in a column „Pseudonym“, real ones in
+  „Kundennummer“, so the two are never confused; :func:`reidentify_list` (``kundenwert zuordnen``)
+  adds the real customer numbers on the consultant's machine.
 - Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return get a leading
   apostrophe so that spreadsheet programs never evaluate them as formulas (CSV/formula injection).
 - Every file is written to a temporary file in the target folder and then moved into place
@@ -32,7 +39,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import labels
+from . import fmt, labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis.actions import ActionsResult
@@ -46,24 +53,59 @@ LISTS_FOLDER = "zielgruppen"
 _INVALID_SHEET = re.compile(r"[\[\]:*?/\\]")
 _DANGEROUS = re.compile(r"^[=+\-@\t\r]")
 
-COLUMNS = {
+HEADER_TEMPLATES = {
     "customer_id": "Kundennummer",
     "segment": "Segment",
     "r_score": "R-Score",
     "f_score": "F-Score",
     "m_score": "M-Score",
     "last_purchase": "Letzter Kauf",
-    "revenue": "Umsatz gesamt (€)",
-    "revenue_12m": "Umsatz 12 Monate (€)",
-    "clv": "CLV (€)",
-    "p_alive": "P(aktiv)",
-    "risk": "Abwanderungsrisiko",
-    "expected_gain": "Erw. Zusatz-DB nach Kosten (€)",
+    "revenue": "Umsatz gesamt ({cur})",
+    "revenue_12m": "Umsatz 12 Monate ({cur})",
+    "clv": "CLV ({cur})",
+    "p_alive": "P(aktiv) (%)",
+    "risk": "Abwanderungsrisiko (%)",
+    "expected_gain": "Erw. Zusatz-DB nach Kosten ({cur})",
     "action": "Empfohlene Maßnahme",
     "next_categories": "Nächste Warengruppen",
     "contact": "Im Budget kontaktieren",
 }
-"""Canonical column -> German header of the target lists (in this order)."""
+"""Canonical column -> German header of the target lists (in this order); ``{cur}`` = ISO code."""
+ID_HEADER = "Kundennummer"
+PSEUDONYM_HEADER = "Pseudonym"
+"""Header of the ID column: real customer numbers / pseudonyms (``PS-…``)."""
+
+
+def columns(currency: str | None = None, pseudonymized: bool = False) -> dict[str, str]:
+    """Canonical column -> German header, money in ``currency`` (default: the report's currency,
+    :func:`helpers.fmt.currency_code`): ``{"revenue": "Umsatz gesamt (USD)", ...}``; the ID column is
+    „Pseudonym“ when ``pseudonymized``."""
+    code = currency or fmt.currency_code()
+    out = {k: v.format(cur=code) for k, v in HEADER_TEMPLATES.items()}
+    if pseudonymized:
+        out["customer_id"] = PSEUDONYM_HEADER
+    return out
+
+
+COLUMNS = columns("EUR")
+"""The headers of a euro report with real customer numbers (:func:`columns` for any other)."""
+_TEMPLATE_OF = {v: k for k, v in HEADER_TEMPLATES.items()} | {PSEUDONYM_HEADER: "customer_id"}
+_CODE_SUFFIX = re.compile(r"\(([A-Z]{3})\)$")
+
+
+def canonical_column(header: object) -> str:
+    """German list header -> canonical column (``"Umsatz gesamt (CHF)"`` -> ``"revenue"``); ``""``
+    for any other header."""
+    text = str(header)
+    key = _TEMPLATE_OF.get(text)
+    if key is None:
+        key = _TEMPLATE_OF.get(_CODE_SUFFIX.sub("({cur})", text), "")
+    return key
+
+
+def _header_currency(header: object) -> str:
+    m = _CODE_SUFFIX.search(str(header))
+    return m.group(1) if m else fmt.currency_code()
 
 _KIND = {
     "r_score": "int", "f_score": "int", "m_score": "int",
@@ -71,7 +113,8 @@ _KIND = {
     "revenue": "eur", "revenue_12m": "eur", "clv": "eur", "expected_gain": "eur",
     "p_alive": "pct", "risk": "pct",
 }
-_XLSX_FORMAT = {"int": "0", "eur": '#,##0.00 "€"', "pct": "0.0 %", "date": "DD.MM.YYYY"}
+_XLSX_FORMAT = {"int": "0", "eur": '#,##0.00 "{symbol}"', "pct": "0.0", "date": "DD.MM.YYYY"}
+"""xlsx number formats (German Excel shows ``1.234,56 €``); ``pct`` columns hold percent (0–100)."""
 _WIDTH = {"customer_id": 18, "segment": 24, "action": 48, "next_categories": 34, "last_purchase": 13,
           "contact": 12}
 
@@ -93,7 +136,7 @@ def neutralize(values: pd.Series) -> pd.Series:
 
 
 def target_list(table: pd.DataFrame, segment: str | None = None,
-                names: Mapping[str, str] | None = None) -> pd.DataFrame:
+                names: Mapping[str, str] | None = None, pseudonymized: bool | None = None) -> pd.DataFrame:
     """The target list with German headers (optionally only one ``segment``), sorted by expected gain
     of a contact (the budgeted contacts first), else by value/CLV.
 
@@ -101,9 +144,18 @@ def target_list(table: pd.DataFrame, segment: str | None = None,
     optional columns that are missing or empty in the whole ``table`` are left out. Customers are
     sorted by ``expected_gain`` (else ``value``, else ``clv``) descending. ``names`` maps a
     ``segment`` value to the name shown (default: the value itself). ``risk`` is the churn chapter's
-    risk of every customer (the one behind the value at risk).
+    risk of every customer (the one behind the value at risk). Money headers name the report's
+    currency (:func:`columns`); ``p_alive`` and ``risk`` are given in percent (0–100, one decimal).
+    ``pseudonymized``: the IDs are pseudonyms (header „Pseudonym“); ``None`` = every ID of ``table``
+    looks like one (:func:`helpers.privacy.is_pseudonym`).
     """
-    keep = [c for c in COLUMNS if c == "customer_id" or c == "segment"
+    from . import privacy
+
+    if pseudonymized is None:
+        ids = pd.Series(table.index, dtype=object).dropna()
+        pseudonymized = bool(len(ids)) and bool(privacy.is_pseudonym(ids).all())
+    headers = columns(pseudonymized=pseudonymized)
+    keep = [c for c in headers if c == "customer_id" or c == "segment"
             or (c in table.columns and table[c].notna().any())]
     t = table if segment is None else table[table["segment"] == segment]
     sort_col = next((c for c in ("expected_gain", "value", "clv")
@@ -119,7 +171,10 @@ def target_list(table: pd.DataFrame, segment: str | None = None,
     for c in ("segment", "action", "next_categories", "customer_id"):
         if c in out.columns:
             out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
-    return out.rename(columns=COLUMNS)
+    for c in ("p_alive", "risk"):
+        if c in out.columns:
+            out[c] = (pd.to_numeric(out[c], errors="coerce").astype(float) * 100).round(1)
+    return out.rename(columns=headers)
 
 
 def sheet_name(name: str, used: Iterable[str] = ()) -> str:
@@ -159,17 +214,17 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def to_csv_text(df: pd.DataFrame) -> pd.DataFrame:
-    """The list prepared for a German CSV: dates ``dd.mm.yyyy``, injection neutralized."""
+    """The list prepared for a German CSV: dates ``dd.mm.yyyy``, money with two decimals, percent
+    (0–100) with one, decimal comma, injection neutralized."""
     out = df.copy()
-    rev = {v: k for k, v in COLUMNS.items()}
     for col in out.columns:
-        kind = _KIND.get(rev.get(col, ""))
+        kind = _KIND.get(canonical_column(col))
         if kind == "date":
             out[col] = pd.to_datetime(out[col]).dt.strftime("%d.%m.%Y").fillna("")
         elif kind == "int":
             out[col] = out[col].astype("Int64")
         elif kind in ("eur", "pct"):
-            out[col] = _decimal_comma(out[col], 2 if kind == "eur" else 4)
+            out[col] = _decimal_comma(out[col], 2 if kind == "eur" else 1)
         elif kind is None:
             out[col] = neutralize(out[col])
     return out
@@ -203,7 +258,6 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, max_rows: int = 
     At most ``max_rows`` data rows per sheet (Excel allows 1.048.576 rows including the header).
     """
 
-    rev = {v: k for k, v in COLUMNS.items()}
     max_rows = min(max_rows, EXCEL_MAX_ROWS - 1)
     wb = Workbook()
     wb.remove(wb.active)
@@ -214,7 +268,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, max_rows: int = 
         used.append(title)
         ws = wb.create_sheet(title)
         ws.freeze_panes = "A2"
-        canon = [rev.get(c, "") for c in df.columns]
+        canon = [canonical_column(c) for c in df.columns]
         for j, (col, key) in enumerate(zip(df.columns, canon), start=1):
             ws.column_dimensions[get_column_letter(j)].width = _WIDTH.get(key, max(12, len(col) + 2))
             head = ws.cell(1, j, col)
@@ -224,7 +278,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, max_rows: int = 
             kind = _KIND.get(key)
             template = ws.cell(2, j, 0 if kind else "x")  # carries the cell style for the real rows
             if kind:
-                template.number_format = _XLSX_FORMAT[kind]
+                template.number_format = _XLSX_FORMAT[kind].replace(
+                    "{symbol}", fmt.currency_symbol(_header_currency(col)).replace('"', ""))
         frames.append(df.head(max_rows))
     if not used:
         wb.create_sheet("Keine Zielgruppen")
@@ -237,7 +292,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, max_rows: int = 
                 data = src.read(item.filename)
                 m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
                 if m and frames:
-                    data = _fill_sheet(data.decode("utf-8"), frames[int(m.group(1)) - 1], rev).encode("utf-8")
+                    data = _fill_sheet(data.decode("utf-8"), frames[int(m.group(1)) - 1]).encode("utf-8")
                 dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
 
     _atomic_write(Path(path), write)
@@ -258,7 +313,7 @@ def _xml_text(values: pd.Series) -> np.ndarray:
     return st.to_numpy(dtype=object)
 
 
-def _fill_sheet(xml: str, df: pd.DataFrame, rev: Mapping[str, str]) -> str:
+def _fill_sheet(xml: str, df: pd.DataFrame) -> str:
     """Replace the template row 2 of a sheet by the rows of ``df`` (same styles per column).
 
     The XML is built column by column with NumPy object arrays (no loop over rows).
@@ -276,7 +331,7 @@ def _fill_sheet(xml: str, df: pd.DataFrame, rev: Mapping[str, str]) -> str:
         letter = get_column_letter(j)
         head = f'<c r="{letter}'
         style = f' s="{styles[letter]}"' if letter in styles else ""
-        kind = _KIND.get(rev.get(col, ""))
+        kind = _KIND.get(canonical_column(col))
         values = df[col]
         if kind is None:
             text = neutralize(values)
@@ -339,11 +394,12 @@ def segment_list_names(segment_ids: Iterable[str]) -> pd.DataFrame:
 def write_target_lists(table: pd.DataFrame, segments: Iterable[str], out_dir: str | Path,
                        workbook_name: str = WORKBOOK_NAME,
                        max_rows: int = EXCEL_MAX_ROWS - 1,
-                       names: Mapping[str, str] | None = None) -> pd.DataFrame:
+                       names: Mapping[str, str] | None = None,
+                       pseudonymized: bool | None = None) -> pd.DataFrame:
     """Write the workbook and one CSV per segment into ``out_dir``.
 
     ``names`` maps a ``segment`` value to the name shown in the lists, sheets and file names
-    (default: the value itself). Returns one row per segment: ``segment``, ``sheet`` (sheet name),
+    (default: the value itself); ``pseudonymized`` as in :func:`target_list`. Returns one row per segment: ``segment``, ``sheet`` (sheet name),
     ``customers``, ``csv`` (file name), ``truncated`` (bool: sheet shortened to ``max_rows``), plus
     the workbook file name in ``DataFrame.attrs["workbook"]``.
     """
@@ -351,7 +407,7 @@ def write_target_lists(table: pd.DataFrame, segments: Iterable[str], out_dir: st
     lists: dict[str, pd.DataFrame] = {}
     rows = []
     for seg, sheet, fname in list_names(segments, names).itertuples(index=False):
-        df = target_list(table, seg, names)
+        df = target_list(table, seg, names, pseudonymized=pseudonymized)
         lists[sheet] = df
         write_csv(df, out_dir / fname)
         rows.append({"segment": seg, "sheet": sheet, "customers": len(df), "csv": fname,
@@ -394,8 +450,157 @@ def write_action_lists(actions: "ActionsResult", folder: Path, cfg: "ReportConfi
     segments = list(plan["segment"])
     written = write_target_lists(action_list_table(actions), segments, folder,
                                  workbook_name=WORKBOOK_NAME,
-                                 max_rows=cfg.actions.max_list_rows, names=segment_names(segments))
+                                 max_rows=cfg.actions.max_list_rows, names=segment_names(segments),
+                                 pseudonymized=None if cfg.pseudonymize else False)
     same = ["segment", "sheet", "csv", "customers"]
     if written[same].to_dict("records") != plan[same].to_dict("records"):
         raise RuntimeError("written target lists differ from the planned lists")
     return written
+
+
+# --------------------------------------------------------------------------- back to customer numbers
+
+REAL_ID_HEADER = "Kundennummer"
+"""Header of the column :func:`reidentify_list` adds (the client's real customer numbers)."""
+MIN_MATCH_SHARE = 0.5
+"""Below this share of matched pseudonyms nothing is written: with a wrong key, a few 8-digit
+pseudonyms still match some ID by chance (about list rows × IDs / 2³² of them), and those numbers would
+be wrong. With the key and the file of the report, every pseudonym matches."""
+
+
+def _read_list(path: Path) -> dict[str, pd.DataFrame]:
+    """A target list as written by this module: one CSV or every sheet of the workbook, all cells
+    as they are (CSV: text; xlsx: values)."""
+    from .exceptions import DataValidationError
+
+    if not path.is_file():
+        raise DataValidationError(f"Die Liste „{path}“ wurde nicht gefunden.")
+    try:
+        if path.suffix.lower() == ".csv":
+            return {"": pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)}
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+            return {name: df for name, df in sheets.items()}
+    except (ValueError, OSError, zipfile.BadZipFile, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"Die Liste „{path.name}“ kann nicht gelesen werden ({type(exc).__name__}). "
+                                  "Erwartet wird eine Zielgruppenliste des Berichts (CSV oder zielgruppen.xlsx).") from exc
+    raise DataValidationError(f"Die Liste „{path.name}“ ist weder eine CSV- noch eine .xlsx-Datei. Erwartet wird "
+                              "eine Zielgruppenliste des Berichts aus dem Ordner „zielgruppen“.")
+
+
+def _pseudonym_column(df: pd.DataFrame, path: Path) -> str:
+    from . import privacy
+    from .exceptions import DataValidationError
+
+    for col in df.columns:
+        values = df[col].astype(object).where(df[col].notna(), "").astype(str).str.strip()
+        values = values[values != ""]
+        if str(col) == PSEUDONYM_HEADER or (len(values) and privacy.is_pseudonym(values).all()):
+            return str(col)
+    raise DataValidationError(
+        f"Die Liste „{path.name}“ enthält keine Pseudonyme (Spalte „{PSEUDONYM_HEADER}“ mit Werten wie "
+        "„PS-3F9A2C1B“). Ist der Bericht ohne Pseudonymisierung erstellt worden, stehen die Kundennummern "
+        "bereits in der Liste.")
+
+
+def _original_ids(data_path: Path, cfg: "ReportConfig", column: str | None) -> tuple[pd.Series, str]:
+    """The customer IDs of the client's original file, read exactly as the report reads them."""
+    from .data import SYNONYMS, normalize_header, parse_customer_ids, read_table
+    from .exceptions import DataValidationError
+
+    raw, info = read_table(Path(data_path), cfg)
+    original = dict(info.get("original") or {})
+    names = [str(c) for c in raw.columns]
+    raw.columns = names
+    found = ", ".join(f"„{original.get(c, c)}“" for c in names)
+    if column:
+        hits = [c for c in names if c == column] or [c for c in names if original.get(c, c) == column]
+        if not hits:
+            raise DataValidationError(f"Datei „{Path(data_path).name}“: Die Spalte „{column}“ fehlt. "
+                                      f"Gefundene Spalten: {found}.")
+    else:
+        mapped = cfg.data.column_map.get("customer_id") if cfg.data.column_map else None
+        hits = [mapped] if mapped in names else [
+            c for c in names if normalize_header(original.get(c, c)) in SYNONYMS["customer_id"]]
+        if len(hits) != 1:
+            why = "keine Spalte" if not hits else "mehrere Spalten"
+            raise DataValidationError(
+                f"Datei „{Path(data_path).name}“: Für die Kundennummer passt {why} "
+                f"({', '.join(hits) if hits else found}). Bitte die Spalte angeben, mit der der Bericht "
+                "erstellt wurde: --spalte NAME.")
+    col = hits[0]
+    offset = 2 if info["format"] in ("CSV", "Excel") else 1
+    return parse_customer_ids(raw[col], Path(data_path), col, offset), str(original.get(col, col))
+
+
+def reidentify_list(list_path: str | Path, key_path: str | Path, data_path: str | Path,
+                    column: str | None = None, out_path: str | Path | None = None,
+                    cfg: "ReportConfig | None" = None) -> tuple[Path, dict[str, int]]:
+    """Add the client's real customer numbers to a target list (``kundenwert zuordnen``).
+
+    The pseudonyms of the list (CSV of one segment or the whole ``zielgruppen.xlsx``) are joined with
+    the customer IDs of the client's original file (``data_path``, read as the report reads it;
+    ``column``: the ID column, default: recognized like the report does), each hashed with the
+    client's key (:func:`helpers.privacy.reidentify`). A column „Kundennummer“ is inserted right after
+    „Pseudonym“; the result goes to ``out_path`` (default: ``<list>-kundennummern.<csv|xlsx>`` next to
+    the list, written atomically; the list itself is never changed). ``cfg``: reading settings of the
+    original file (``data.separator``, ``data.encoding``, ``data.sheet``, ``data.column_map``).
+
+    Returns ``(out_path, counts)`` with ``rows``, ``found`` and ``missing`` (pseudonyms without a
+    match, left empty). German :class:`~helpers.exceptions.DataValidationError` (exit 2) when the
+    list has no pseudonyms or fewer than :data:`MIN_MATCH_SHARE` of them match (wrong key or wrong
+    file: chance matches of a wrong key are never written).
+    """
+    from . import privacy
+    from .config import ReportConfig
+    from .exceptions import DataValidationError
+
+    cfg = cfg or ReportConfig()
+    list_path, data_path = Path(list_path), Path(data_path)
+    key = privacy.read_key(key_path)
+    sheets = _read_list(list_path)
+    ids, id_header = _original_ids(data_path, cfg, column)
+    out_path = Path(out_path) if out_path else list_path.with_name(
+        f"{list_path.stem}-kundennummern{list_path.suffix.lower()}")
+    if out_path.suffix.lower() != list_path.suffix.lower():
+        raise DataValidationError(f"Die Ausgabe „{out_path.name}“ muss dieselbe Dateiart wie die Liste haben "
+                                  f"({list_path.suffix.lower()}).")
+    if out_path.resolve() == list_path.resolve():
+        raise DataValidationError("Die Ausgabe darf die Liste nicht überschreiben; bitte einen anderen Namen "
+                                  "angeben (--aus).")
+    counts = {"rows": 0, "found": 0, "missing": 0}
+    done: dict[str, pd.DataFrame] = {}
+    for name, df in sheets.items():
+        if df.empty and not len(df.columns):
+            done[name] = df
+            continue
+        col = _pseudonym_column(df, list_path)
+        pseudo = df[col].astype(object).where(df[col].notna(), "").astype(str).str.strip()
+        real = privacy.reidentify(pseudo, ids, key)
+        present = pseudo != ""
+        counts["rows"] += int(present.sum())
+        counts["found"] += int((real.notna() & present).sum())
+        out = df.copy()
+        out.insert(list(out.columns).index(col) + 1, REAL_ID_HEADER,
+                   neutralize(real.where(real.notna(), "").astype(str)))
+        done[name] = out
+    counts["missing"] = counts["rows"] - counts["found"]
+    cause = ("Vermutlich gehört der Schlüssel zu einem anderen Kunden, oder die Datei bzw. die Spalte ist nicht "
+             "die, mit der der Bericht erstellt wurde (--spalte).")
+    if counts["rows"] and not counts["found"]:
+        raise DataValidationError(
+            f"Keines der {fmt.integer(counts['rows'])} Pseudonyme der Liste „{list_path.name}“ passt zu einer "
+            f"Kundennummer der Datei „{data_path.name}“ (Spalte „{id_header}“). {cause}")
+    if counts["rows"] and counts["found"] < MIN_MATCH_SHARE * counts["rows"]:
+        raise DataValidationError(
+            f"Nur {fmt.integer(counts['found'])} von {fmt.integer(counts['rows'])} Pseudonymen der Liste "
+            f"„{list_path.name}“ passen zu einer Kundennummer der Datei „{data_path.name}“ (Spalte „{id_header}“). "
+            f"{cause} Bei einem falschen Schlüssel sind einzelne Treffer Zufall und die Nummern falsch; deshalb "
+            "wird nichts geschrieben.")
+    if out_path.suffix.lower() == ".csv":
+        frame = next(iter(done.values()))
+        _atomic_write(out_path, lambda tmp: frame.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig",
+                                                          lineterminator="\r\n"))
+    else:
+        write_workbook(done, out_path)
+    return out_path, counts

@@ -1,27 +1,38 @@
 """Pseudonymization of customer IDs with a keyed hash (HMAC-SHA256).
 
-The same key always maps the same ID to the same pseudonym (``K-3F9A2C1B``), so
+The same key always maps the same ID to the same pseudonym (``PS-3F9A2C1B``), so
 target lists can be matched back to the client's CRM by whoever holds the key,
 while the report itself never shows real customer numbers (DSGVO: pseudonymized,
 not anonymized data). The key is created per client and stored next to the
 outputs as ``<out>/<slug>/pseudonym.key``; without the key the mapping cannot be
 recomputed.
+
+The prefix ``PS-`` and the list header „Pseudonym“ make sure a pseudonym is never mistaken for a
+real customer number (lists of earlier versions used ``K-``; :func:`reidentify` reads both).
+:func:`reidentify` is the way back, on the consultant's machine: it hashes the real IDs of the
+client's original file with the key and joins (``kundenwert zuordnen``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import OutputFolderError
+from .exceptions import ConfigError, OutputFolderError
 
 KEY_FILE = "pseudonym.key"
-PREFIX = "K-"
+PREFIX = "PS-"
+"""Prefix of every pseudonym (``PS-`` + 8 hex digits, more when 8 would collide)."""
+OLD_PREFIXES = ("K-",)
+"""Prefixes of pseudonyms written by earlier versions (same hash, other prefix)."""
+PSEUDONYM_RE = re.compile(r"^(?:PS|K)-([0-9A-F]{8}|[0-9A-F]{12}|[0-9A-F]{16}|[0-9A-F]{64})$")
+"""A pseudonym (current or earlier prefix); group 1 is its hex part."""
 
 
 def new_key() -> bytes:
@@ -61,6 +72,59 @@ def load_or_create_key(path: str | Path) -> bytes:
     return key
 
 
+def read_key(path: str | Path) -> bytes:
+    """Read an existing key file (never creates one); German :class:`ConfigError` (exit 2) when it is
+    missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Der Pseudonym-Schlüssel „{path}“ wurde nicht gefunden. Er liegt im Ausgabeordner "
+                          f"des Kunden („<Ausgabeordner>/<kunde>/{KEY_FILE}“), neben dem PDF-Bericht.")
+    try:
+        key = bytes.fromhex(path.read_text("ascii").strip())
+    except (ValueError, UnicodeDecodeError):
+        key = b""
+    except OSError as exc:
+        raise ConfigError(f"Der Pseudonym-Schlüssel „{path}“ kann nicht gelesen werden "
+                          f"({exc.strerror or type(exc).__name__}).") from None
+    if len(key) < 16:
+        raise ConfigError(f"Die Datei „{path}“ ist kein gültiger Pseudonym-Schlüssel (erwartet: eine Zeile mit "
+                          "mindestens 32 Hex-Zeichen, wie sie der Bericht anlegt).")
+    return key
+
+
+def is_pseudonym(values: pd.Series) -> pd.Series:
+    """True where a value looks like a pseudonym (``PS-3F9A2C1B``; also the earlier ``K-`` form)."""
+    return values.astype("str").str.strip().str.match(PSEUDONYM_RE).fillna(False).astype(bool)
+
+
+def reidentify(pseudonyms: pd.Series, ids: pd.Series, key: bytes | str | Path) -> pd.Series:
+    """The way back: the original ID of each pseudonym, ``None`` where no ID of ``ids`` hashes to it.
+
+    ``ids``: the customer IDs of the client's original file, read as the report reads them
+    (:func:`helpers.data.parse_customer_ids`). Each distinct ID is hashed with ``key`` (the same
+    HMAC-SHA256 as :func:`pseudonymize`) and the pseudonyms are joined on the hex digits they carry
+    (8, 12, 16 or 64, whatever length the report used; ``PS-`` or the earlier ``K-`` prefix). A
+    prefix shared by two IDs of ``ids`` (only possible with a different file) maps to ``None``.
+    Index and name of ``pseudonyms`` are kept.
+    """
+    text = pseudonyms.astype("str").str.strip()
+    hexpart = text.str.extract(PSEUDONYM_RE, expand=False)
+    uniques = pd.unique(ids.dropna().astype("str"))
+    out = pd.Series([None] * len(pseudonyms), index=pseudonyms.index, name=pseudonyms.name, dtype=object)
+    if not len(uniques) or hexpart.isna().all():
+        return out
+    digests = _hmac_sha256(_as_key(key), uniques)
+    full = _HEX[_nibbles(digests)].view("S64").ravel().astype("U64")
+    originals = np.asarray(uniques, dtype=object)
+    for length in sorted({len(h) for h in hexpart.dropna()}):
+        prefix = pd.Series(full.astype(f"U{length}"))
+        dup = prefix.duplicated(keep=False).to_numpy()
+        lookup = pd.Series(originals[~dup], index=prefix[~dup].to_numpy())
+        sel = hexpart.notna() & (hexpart.str.len() == length)
+        out[sel] = hexpart[sel].map(lookup)
+    return pd.Series([v if isinstance(v, str) else None for v in out], index=out.index, name=out.name, dtype=object)
+
+
 def _as_key(key: bytes | str | Path) -> bytes:
     if isinstance(key, (bytes, bytearray)):
         return bytes(key)
@@ -68,7 +132,7 @@ def _as_key(key: bytes | str | Path) -> bytes:
 
 
 def pseudonymize(ids: pd.Series, key: bytes | str | Path) -> pd.Series:
-    """Replace each ID by ``K-`` + the first hex digits of HMAC-SHA256(key, id).
+    """Replace each ID by ``PS-`` + the first hex digits of HMAC-SHA256(key, id).
 
     ``key`` is the key itself (bytes) or the path of a key file (created if missing).
     Only unique IDs are hashed (fast for millions of lines). Missing IDs stay missing.

@@ -50,6 +50,16 @@ class Session:
                 self._results[slug] = chapters.compute_chapter(slug, self.ds, self.cfg, self._results)
         return self._results[slug]
 
+    @property
+    def audience(self) -> str:
+        """``"b2c"`` or ``"b2b"``: who the report speaks to (setting or detected from the data, the same
+        decision the action plan makes; cheap, no chapter is computed for it)."""
+        if "_audience" not in self.__dict__:
+            from .analysis.actions import decide_audience
+
+            self.__dict__["_audience"] = decide_audience(self.ds, self.cfg).audience
+        return self.__dict__["_audience"]
+
     def __repr__(self) -> str:
         mode = f"Bericht ({self.work_dir})" if self.work_dir else "interaktiv"
         return f"Session({self.cfg.client_name!r}, {mode}, Ergebnisse: {sorted(self._results)})"
@@ -66,7 +76,10 @@ def open(  # noqa: A001 - the natural name for "open a client's session"
 
     ``settings`` are the client's overrides in the form :meth:`ReportConfig.from_settings` takes
     (flat ``"section.field"`` keys or nested sections). ``work_dir`` is set by the report pipeline.
+    Sets the session's money format to the data's currency (``fmt.set_currency(ds.currency)``), so
+    every ``fmt.money``/``fmt.eur``, chart axis and table of the notebook shows it.
     """
+    from . import fmt
     from .plotting import use_style
 
     cfg = ReportConfig.from_settings(client_name, settings)
@@ -77,6 +90,7 @@ def open(  # noqa: A001 - the natural name for "open a client's session"
         from .data import load_dataset
 
         ds = load_dataset(Path(data_path), cfg)
+    fmt.set_currency(ds.currency)
     return Session(cfg, ds, work_dir)
 
 
@@ -105,6 +119,8 @@ def write_prepared(ds: Dataset, work_dir: Path) -> None:
         "source_name": ds.source_name,
         "notes": list(ds.notes),
         "sources": dict(ds.sources),
+        "currency": ds.currency,
+        "currency_source": dict(ds.currency_source),
     }
     (work_dir / "dataset.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     if ds.ledger is not None:
@@ -130,6 +146,8 @@ def read_prepared(work_dir: Path) -> Dataset:
         source_name=meta.get("source_name", ""),
         notes=list(meta.get("notes", [])),
         sources=dict(meta.get("sources", {})),
+        currency=meta.get("currency", "EUR"),
+        currency_source=dict(meta.get("currency_source", {})),
     )
     for name in ("purchases", "customers"):  # fill the cached properties
         path = work_dir / f"{name}.parquet"

@@ -343,10 +343,10 @@ def apply_rules(
 
 
 CUSTOMER_ROWS = {
-    "customers_all_dropped": "Kundinnen und Kunden ohne verbleibenden Kauf: alle Zeilen verworfen",
-    "customers_no_purchase": ("Kundinnen und Kunden ohne verbleibenden Kauf: nur Retouren oder Tage mit "
+    "customers_all_dropped": "Kunden ohne verbleibenden Kauf: alle Zeilen verworfen",
+    "customers_no_purchase": ("Kunden ohne verbleibenden Kauf: nur Retouren oder Tage mit "
                               "Nettoumsatz ≤ 0"),
-    "customers_with_purchase": "Kundinnen und Kunden mit mindestens einem Kauf (ausgewertet)",
+    "customers_with_purchase": "Kunden mit mindestens einem Kauf (ausgewertet)",
 }
 """German row labels of the customer part of :func:`ledger_table`."""
 
@@ -382,8 +382,8 @@ def ledger_table(ledger: Ledger, customers: bool = False) -> pd.DataFrame:
     if ledger.customers_with_purchase is not None:
         rows.append((CUSTOMER_ROWS["customers_no_purchase"], None, ledger.customers_no_purchase))
         rows.append((CUSTOMER_ROWS["customers_with_purchase"], None, ledger.customers_with_purchase))
-    out = pd.DataFrame(rows, columns=["Prüfschritt", "Zeilen", "Kundinnen und Kunden"])
-    return out.astype({"Zeilen": "object", "Kundinnen und Kunden": "object"})
+    out = pd.DataFrame(rows, columns=["Prüfschritt", "Zeilen", "Kunden"])
+    return out.astype({"Zeilen": "object", "Kunden": "object"})
 
 
 def date_table(ledger: Ledger) -> pd.DataFrame:

@@ -192,10 +192,10 @@ def test_value_section_names_sources_and_horizon():
     assert key.value_horizon_months == 6 and key.n_without_value == 1
     r = ChurnResult(key=dataclasses.replace(key, best_model="recency"), window=WindowChoice(90, "config"))
     text = nc.value_section(r, 0.3)
-    assert "Kundenwert bei Verbleib aus @sec-clv" in text and "über die nächsten 6 Monate" in text
-    assert "70\u00a0€" in text and "Für 1 weitere" in text
+    assert "Wert bei Verbleib aus @sec-clv" in text and "über die nächsten 6 Monate" in text
+    assert "70\u00a0€" in text and "Für eine Kundin oder einen Kunden mit Risikowert" in text
     assert "60\u00a0€ auf die 2 Kundinnen und Kunden mit Risiko aus der Faustregel „Tage seit dem letzten Kauf“" in text
-    assert "10\u00a0€ auf die 2 mit Risiko nach Tagen seit dem letzten Kauf" in text
+    assert "10\u00a0€ auf die 2 Kundinnen und Kunden mit Risiko nach Tagen seit dem letzten Kauf" in text
     assert "Das Risiko bezieht sich auf die nächsten 90 Tage, der Wert auf 6 Monate." in text
 
 
@@ -210,7 +210,7 @@ def test_value_source_texts():
     assert "weil kein Kundenwert aus @sec-clv vorliegt" in text and "30\u00a0%" in text
     assert "mindestens ein Jahr" in text and "über die nächsten 6 Monate" in text
     none = frame.assign(value=np.nan, value_source="none", value_at_risk=np.nan)
-    assert "entfällt" in nc.value_source_text(_value_key(none), 0.3)
+    assert "nicht berechenbar" in nc.value_source_text(_value_key(none), 0.3)
 
 
 def test_fallback_text_says_unknown_with_the_failed_minimum():

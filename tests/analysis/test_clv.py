@@ -497,7 +497,7 @@ def test_analyze_too_few_repeat_buyers_degrades():
     assert res.gate.failed == ("repeat_buyers",)
     assert res.key.model_ok is False and res.key.n_repeat == res.n_repeat and res.key.mean_p_alive is None
     text = clv_text.skip_text(res)
-    assert f"Nur {res.n_repeat} von 40 Kundinnen und Kunden" in text and "mindestens 1.000 Wiederholungskäufer" in text
+    assert f"Von 40 Kundinnen und Kunden haben nur {res.n_repeat} mehr als einmal gekauft" in text and "mindestens 1.000 Wiederholungskäufer" in text
 
 
 def test_data_gate_names_every_failed_minimum_with_numbers():

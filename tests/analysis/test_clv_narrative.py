@@ -74,7 +74,7 @@ def test_summary_without_validation_and_without_clv():
     res = _result(validation=Validation(skip="short_history"), clv_skip="no_revenue", customers=cust)
     s = text.summary(res)
     assert "nicht rückprüfen" in s and "€" not in s
-    assert "keine der 4 Kundinnen und Kunden eher inaktiv" in s
+    assert "von 4 Kundinnen und Kunden niemand eher inaktiv" in s
 
 
 def test_validation_text_direction_and_thresholds():
@@ -95,7 +95,7 @@ def test_model_choice_text_and_table_mark_the_chosen_model():
     res = _result()
     t = text.validation_text(res)
     assert "BG/NBD, MBG/NBD und Pareto/NBD" in t and "Gewählt ist **Pareto/NBD**" in t
-    assert "kleinsten mittleren Abweichung je Kunde" in t and "weniger als 2\u00a0% auseinander" in t
+    assert "kleinsten mittleren Abweichung je Kundin oder Kunde" in t and "weniger als 2\u00a0% auseinander" in t
     table = text.comparison_table(res)
     assert list(table["Modell"]) == ["BG/NBD", "MBG/NBD", "Pareto/NBD (gewählt)"]
     assert list(table["Abweichung der Summe"]) == [0.10, 0.20, 0.15]
@@ -136,7 +136,7 @@ def test_ranges_and_bias_in_the_summary():
     r = text.range_text(res)
     assert "**80-%-Spanne:**" in r and "200 Ziehungen" in r and "15\u00a0% zu hoch" in r
     section = text.clv_section(res)
-    assert "Wert bei Bindung" in section and "80-%-Spanne" in section
+    assert "Wert bei Verbleib" in section and "80-%-Spanne" in section
     table = text.summary_table(k).set_index("Kennzahl")["Wert"]
     assert table["Summe der Kundenwerte"] == "120\u00a0€ (104\u00a0€ bis 130\u00a0€)"
     assert table["Kaufmodell"] == "Pareto/NBD"
@@ -166,7 +166,7 @@ def test_spend_model_minimum_is_named():
 def test_skip_text_too_few_repeat_buyers():
     res = _result(skip="too_few_repeat", n_customers=50, n_repeat=7)
     s = text.summary(res)
-    assert "Nur 7 von 50" in s and "mindestens 30" in s
+    assert "Von 50 Kundinnen und Kunden haben nur 7 mehr als einmal gekauft" in s and "mindestens 30" in s
 
 
 def test_independence_text_adapts():

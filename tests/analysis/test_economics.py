@@ -132,7 +132,7 @@ def test_lost_revenue_by_hand():
     # looking after all 3 customers costs 30 €; one prevented loss saves 50 € / 1 -> 1 is enough
     assert lost.care_cost == pytest.approx(30) and lost.breakeven_saved == 1 and lost.breakeven_reachable
     text = _plain(ne.lost_text(lost))
-    assert "Das trifft auf 1 von 3 Kunden zu; er brachte in diesem Jahr 100 € Nettoumsatz" in text
+    assert "Das trifft auf 1 von 3 Kundinnen und Kunden zu; sie oder er brachte in diesem Jahr 100 € Nettoumsatz" in text
     assert "rund 1 Neukunde nötig" in text
     assert "mindestens 1 der 1 Abwanderungen" in text and "Test mit Kontrollgruppe" in text
     # perfect foresight and 100 % success are not claimed any more
@@ -148,7 +148,7 @@ def test_lost_revenue_is_net_and_needs_enough_new_customers():
     few = ec.lost_revenue(ds.purchases, ds.transactions, ds.first_date, ds.observation_end, 50.0, 10.0, 20)
     assert not few.computable and few.reason == "too_few_new" and few.new_customer_sample == 3
     text = _plain(ne.lost_text(few))
-    assert "nur 3 Kunden zum ersten Mal gekauft" in text and "01.01.2024 bis zum 31.12.2024" in text
+    assert "nur 3 Kundinnen und Kunden zum ersten Mal gekauft" in text and "01.01.2024 bis zum 31.12.2024" in text
 
 
 def test_lost_revenue_single_year_not_computable():
@@ -220,8 +220,10 @@ def test_flow_key_figures_for_the_latest_period():
     assert (k.flow_active_previous, k.flow_new, k.flow_retained, k.flow_reactivated, k.flow_lost, k.flow_active) == (
         4, 1, 2, 1, 2, 4)
     text = _plain(ne.flow_sentence(res))
-    assert text == ("In den zwölf Monaten bis zum 31.12.2025 kamen 1 Neukunde und 1 zurückgewonnener Kunde hinzu, "
-                    "2 Kunden des Vorjahres kauften nicht mehr: Die Zahl der aktiven Kunden blieb bei 4.")
+    assert text == ("In den zwölf Monaten bis zum 31.12.2025 kamen 1 Neukunde und eine zurückgewonnene Kundin oder "
+                    "ein zurückgewonnener Kunde hinzu, 2 Kundinnen und Kunden des Vorjahres kauften nicht mehr: Die "
+                    "Zahl der aktiven Kundinnen und Kunden blieb bei 4.")
+    assert "ein zurückgewonnener Firmenkunde" in ne.flow_sentence(res, "b2b")
 
 
 def test_compute_without_two_years_has_none_not_nan():
@@ -416,6 +418,7 @@ FIGURE_CONDITIONS = {
     "tbl-economics-flow": lambda r: r.flow.ok,
     "tbl-economics-groups": lambda r: r.key.customers > 0,
     "tbl-economics-nrr": lambda r: r.has_nrr,
+    "tbl-economics-whatif": lambda r: r.whatif is not None,
 }
 """Each cross-reference the text may make -> the condition under which the notebook shows it."""
 FORBIDDEN = [
@@ -465,8 +468,8 @@ def test_every_sentence_holds_on_odd_data(cdnow, samples):
     one_text = _plain(_all_text(one))
     assert one.key.repeat_customers == 1 and one.contrast.reason == "too_few_repeat"
     assert "zu wenige Wiederholungskäufer (1; nötig sind mindestens 20)" in one_text
-    assert "Von den 40 Kunden des Vorjahres hat 1 (2 %)" in one_text
-    assert one.whatif is None and "wieder gekauft haben 1; nötig sind mindestens 20" in one_text
+    assert "Von den 40 aktiven Kundinnen und Kunden des Vorjahres hat 1 (2 %)" in one_text
+    assert one.whatif is None and "wieder gekauft hat 1; nötig sind mindestens 20" in one_text
 
     four = cases["four_months"]
     four_text = _plain(_all_text(four))
@@ -476,12 +479,13 @@ def test_every_sentence_holds_on_odd_data(cdnow, samples):
     assert "zwei volle Jahre" in four_text and four.key.nrr is None
 
     tiny = _plain(_all_text(cases["tiny"]))
-    assert "Von 4 Kunden hat 1 an mindestens zwei Tagen gekauft; für Anteile sind es zu wenige Kunden." in tiny
-    assert "nur 3 Kunden gekauft (nötig sind mindestens 20)" in tiny and "@tbl-economics-nrr" not in tiny
+    assert ("Von 4 Kundinnen und Kunden hat 1 an mindestens zwei Tagen gekauft; für Anteile sind es zu wenige "
+            "Kundinnen und Kunden.") in tiny
+    assert "nur 3 Kundinnen und Kunden gekauft (nötig sind mindestens 20)" in tiny and "@tbl-economics-nrr" not in tiny
     assert cases["tiny"].key.nrr is None and cases["tiny"].key.top_20_revenue_share is None
 
     b2b = _plain(_all_text(cases["b2b"]))
-    assert "1 zurückgewonnener Kunde" in b2b
+    assert "eine zurückgewonnene Kundin oder ein zurückgewonnener Kunde" in b2b
 
 
 def test_summary_shrinking_vs_growing_and_single_year():
@@ -520,8 +524,8 @@ def test_nrr_needs_revenue_and_enough_customers():
     with_rev = _ds(YEAR_ROWS, "2025-12-31")
     yr = co.yearly_retention(with_rev.purchases, with_rev.transactions, with_rev.first_date, with_rev.observation_end)
     assert _plain(ne.nrr_sentence(yr, True, 20)) == (
-        "Für die Net Revenue Retention sind es zu wenige Kunden: In den zwölf Monaten vor dem 01.01.2025 haben "
-        "nur 3 Kunden gekauft (nötig sind mindestens 20).")
+        "Für die Net Revenue Retention sind es zu wenige Kundinnen und Kunden: In den zwölf Monaten vor dem "
+        "01.01.2025 haben nur 3 Kundinnen und Kunden gekauft (nötig sind mindestens 20).")
     assert ne.yearly_table(yr, 20).empty and len(ne.yearly_table(yr, 1)) == 2
 
 

@@ -254,12 +254,14 @@ def test_segment_mix_rows_sum_to_one():
 
 def test_narrative_summary_adapts():
     out = _compute(_ds())
-    text = _plain(nr.summary(out.segments, out.key))
-    assert "größte Segment ist „Verloren“ mit 2 Kunden (40 %)" in text
-    assert "„Champions“: 20 % der Kunden erzielen 48 % des Umsatzes" in text
+    text = _plain(nr.summary(out.segments, out.key, min_group=1))
+    assert "größte Segment ist „Verloren“ mit 2 Kundinnen und Kunden (40 %)" in text
+    assert "„Champions“: 20 % der Kundinnen und Kunden erzielen 48 % des Umsatzes" in text
     assert "Gefährdet" not in text  # no customer in the at-risk segments
+    # five customers: below the minimum group size no share is stated at all
+    assert "%" not in nr.summary(out.segments, out.key) and "2 Kundinnen und Kunden" in nr.summary(out.segments, out.key)
     note = _plain(nr.score_note(out.customers))
-    assert "60 % der Kunden" in note and "Stufen 2, 3 leer" in note
+    assert "60 % der Kundinnen und Kunden" in note and "Stufen 2, 3 leer" in note
 
 
 def test_score_note_when_all_levels_filled():
@@ -282,10 +284,13 @@ def test_summary_mentions_at_risk_segments_only_when_present():
     seg = pd.DataFrame({
         "customers": [10, 30, 60], "customer_share": [0.1, 0.3, 0.6], "revenue_share": [0.5, 0.3, 0.2],
     }, index=["champions", "at_risk", "lost"])
-    text = _plain(nr.summary(seg, rfm.key_figures(seg, has_revenue=True)))
-    assert "größte Segment ist „Verloren“ mit 60 Kunden (60 %)" in text
-    assert "„Champions“: 10 % der Kunden erzielen 50 % des Umsatzes" in text
-    assert "Im Segment „Gefährdet“ stehen 30 Kunden, auf die bisher 30 % des Umsatzes" in text
+    text = _plain(nr.summary(seg, rfm.key_figures(seg, has_revenue=True), min_group=10))
+    assert "größte Segment ist „Verloren“ mit 60 Kundinnen und Kunden (60 %)" in text
+    assert "„Champions“: 10 % der Kundinnen und Kunden erzielen 50 % des Umsatzes" in text
+    assert "Im Segment „Gefährdet“ stehen 30 Kundinnen und Kunden, auf die bisher 30 % des Umsatzes" in text
+    # with the default minimum group size (20) the 10 champions get no share sentence
+    default = _plain(nr.summary(seg, rfm.key_figures(seg, has_revenue=True)))
+    assert "„Champions“" not in default and "„Gefährdet“: 30 %" in default
 
 
 @pytest.mark.slow

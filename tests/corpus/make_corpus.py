@@ -273,6 +273,43 @@ def hostile() -> None:
     ws.append(["00123", "05.02.2024", "20,50"])
     ws.append([1001, 45301, "5,50"])
     wb.save(FILES / "excel_mixed_cells.xlsx")
+    currency_files()
+
+
+def currency_files() -> None:
+    """Currency evidence in headers, amounts and a currency column (issue 14; all 35,50 in the file's
+    currency where they load)."""
+    FILES.mkdir(parents=True, exist_ok=True)
+    de = ["Kunde", "Datum", "Betrag"]
+    rows = [("A", "05.01.2024", "{}10.00{}"), ("A", "05.02.2024", "{}20.00{}"), ("B", "10.01.2024", "{}5.50{}")]
+
+    def signed(pre: str = "", post: str = "") -> list[tuple]:
+        return [(c, d, v.format(pre, post)) for c, d, v in rows]
+
+    text("currency_header_amount_usd.csv", table(["customer_id", "order_date", "amount_usd"], BASE_ROWS))
+    text("currency_header_dollar_sign.csv", table(["Kunde", "Datum", "Revenue ($)"], signed(), ";"))
+    text("currency_header_pound.csv", table(["Kunde", "Datum", "Umsatz (£)"], signed(), ";"))
+    text("currency_header_usd_prefix.csv", table(["Kunde", "Datum", "USD Amount"], signed(), ";"))
+    text("currency_header_two_codes.csv", table(["Kunde", "Datum", "Betrag EUR/USD"], signed(), ";"))
+    text("currency_values_dollar.csv", table(de, signed("$"), ";"))
+    text("currency_values_pound.csv", table(de, signed("£"), ";"))
+    text("currency_values_usd_suffix.csv", table(de, signed("", " USD"), ";"))
+    text("currency_values_mixed.csv", table(de, [("A", "05.01.2024", "$10.00"), ("A", "05.02.2024", "€20.00"),
+                                                 ("B", "10.01.2024", "$5.50")], ";"))
+    text("currency_conflict_header_values.csv", table(["Kunde", "Datum", "Umsatz (€)"], signed("$"), ";"))
+    text("currency_column_chf.csv", table(de + ["Währung"], [r + ("CHF",) for r in signed()], ";"))
+    text("currency_column_agrees.csv", table(["Kunde", "Datum", "Umsatz (€)", "currency"],
+                                             [r + ("EUR",) for r in signed()], ";"))
+    text("currency_column_mixed.csv", table(de + ["Währung"], [r + (c,) for r, c in zip(signed(), ("EUR", "USD", "EUR"))],
+                                            ";"))
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Kundennummer", "Datum", "Umsatz (CHF)"])
+    for c, d, v in signed():
+        ws.append([c, d, float(v)])
+    wb.save(FILES / "currency_excel_header_chf.xlsx")
 
 
 if __name__ == "__main__":

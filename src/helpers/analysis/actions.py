@@ -58,6 +58,7 @@ import pandas as pd
 from .. import labels
 from ..results import ChapterResult
 from . import crosssell as cs
+from .cohorts import isin_fast
 from .value import revenue_last_12m
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -206,12 +207,12 @@ class ActionsKeyFigures:
     saved_margin: float
     """Contribution margin the contacts are expected to save, before contact costs, EUR
     (Σ uplift × risk × value over the contacts)."""
-    expected_gain: float
+    expected_gain: float | None
     """Expected incremental contribution margin of the contacts **after** contact costs, EUR
     (``saved_margin − cost``), with the assumed uplift."""
-    expected_gain_low: float
+    expected_gain_low: float | None
     """The same contacts with the low uplift (× ``uplift_low_factor``), EUR; may be negative."""
-    expected_gain_high: float
+    expected_gain_high: float | None
     """The same contacts with the high uplift (× ``uplift_high_factor``, capped at 100 %), EUR."""
     roi: float | None
     """``expected_gain / cost`` (ratio, 1.0 = 100 %); ``None`` without contacts **or above the
@@ -295,9 +296,7 @@ def compute(ds: "Dataset", cfg: "ReportConfig", upstream: Mapping[str, ChapterRe
         rfm=_customers(upstream["rfm"]), clv=_customers(clv), churn=_customers(churn),
         reach_days=a.reach_days,
     )
-    audience = detect_audience(**audience_evidence(ds))
-    if cfg.audience in ("b2c", "b2b"):
-        audience = replace(audience, audience=cfg.audience, source="setting")
+    audience = decide_audience(ds, cfg)
     resolved = a.resolved(audience.audience)
     budget, budget_source = resolved["budget"]
     cost, cost_source = resolved["cost_per_contact"]
@@ -440,6 +439,15 @@ def audience_evidence(ds: "Dataset") -> dict:
             "median_customer_revenue_12m": cust_rev, "channel_shares": channels, "customer_names": names}
 
 
+def decide_audience(ds, cfg) -> AudienceDecision:
+    """The report's audience: ``cfg.audience`` when set to ``b2c``/``b2b``, else detected from the
+    data (:func:`detect_audience`). The one place that decides it (action plan, wording, session)."""
+    audience = detect_audience(**audience_evidence(ds))
+    if cfg.audience in ("b2c", "b2b"):
+        audience = replace(audience, audience=cfg.audience, source="setting")
+    return audience
+
+
 def detect_audience(
     n_customers: int,
     median_purchase_revenue: float | None,
@@ -570,7 +578,7 @@ def allocate_budget(
     order = cand.reset_index().sort_values(["_tier", "expected_gain", idx_name], ascending=[True, False, True],
                                            kind="stable")
     n_max = int(np.floor(budget / cost_per_contact + 1e-9)) if cost_per_contact > 0 else len(order)
-    cust["contact"] = cust.index.isin(order.iloc[:n_max][idx_name])
+    cust["contact"] = isin_fast(cust.index, order.iloc[:n_max][idx_name])
 
     g = cust.groupby("segment", observed=True, sort=True)
     on = cust["contact"]
@@ -873,9 +881,9 @@ def key_figures(matrix: pd.DataFrame, per_segment: pd.DataFrame, totals: Mapping
         cost=float(totals["cost"]),
         unspent=float(totals["unspent"]),
         saved_margin=float(totals["saved"]),
-        expected_gain=float(totals["expected_gain"]),
-        expected_gain_low=float(totals["expected_gain_low"]),
-        expected_gain_high=float(totals["expected_gain_high"]),
+        expected_gain=float(totals["expected_gain"]) if has_var else None,
+        expected_gain_low=float(totals["expected_gain_low"]) if has_var else None,
+        expected_gain_high=float(totals["expected_gain_high"]) if has_var else None,
         roi=roi.roi,
         roi_computed=roi.computed,
         roi_plausible_max=float(roi_plausible_max),

@@ -30,7 +30,8 @@ class AppendixResult(ChapterResult):
 def compute(ds, cfg, upstream: Mapping[str, ChapterResult]) -> AppendixResult:
     """Settings and ledger of this report, with the values actually used where a setting was left
     to the data (``upstream["actions"]``: audience, budget, cost per contact)."""
-    effective: dict[str, Any] = {"observation_end": ds.observation_end.date().isoformat()}
+    effective: dict[str, Any] = {"observation_end": ds.observation_end.date().isoformat(),
+                                 "currency": getattr(ds, "currency", None)}
     actions = upstream.get("actions")
     if actions is not None and getattr(actions, "key", None) is not None:
         k = actions.key

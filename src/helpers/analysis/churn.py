@@ -301,7 +301,7 @@ def pareto_p_alive(summary: pd.DataFrame, penalizer: float = 0.0) -> pd.Series |
     """P(aktiv) of the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987) fitted on ``summary``
     (frequency, recency, T in weeks) with the CLV chapter's :func:`helpers.analysis.clv.fit_pareto`;
     ``None`` when the fit fails (no repeat buyer, no convergence, implausible parameters)."""
-    fit = clv_models.fit_pareto(summary, penalizer)
+    fit = clv_models.fit_pareto(summary, penalizer, with_cov=False)  # no ranges: no Hessian
     return clv_models.p_alive(fit, summary) if fit.usable else None
 
 
@@ -330,7 +330,7 @@ def score_frame(purchases: pd.DataFrame, cutoff, window_days: int, population=No
     if "frequency" in wanted:
         cols["frequency"] = -(summary["frequency"] + 1).astype(float)
     if {"bgnbd_purchases", "bgnbd_alive"} & set(wanted):
-        fit = clv_models.fit_bgnbd(summary, penalizer)
+        fit = clv_models.fit_bgnbd(summary, penalizer, with_cov=False)
         for sid in ("bgnbd_purchases", "bgnbd_alive"):
             if sid not in wanted:
                 continue
@@ -341,7 +341,7 @@ def score_frame(purchases: pd.DataFrame, cutoff, window_days: int, population=No
             else:
                 cols[sid] = 1.0 - clv_models.p_alive(fit, summary)
     if "mbgnbd_alive" in wanted:
-        fit = clv_models.fit_mbgnbd(summary, penalizer)
+        fit = clv_models.fit_mbgnbd(summary, penalizer, with_cov=False)
         if fit.usable:
             cols["mbgnbd_alive"] = 1.0 - clv_models.p_alive(fit, summary)
         else:
@@ -961,7 +961,7 @@ class ChurnKeyFigures:
     """All customers (``Dataset.customers``), count."""
     n_scored: int = 0
     """Customers covered by the score used (active at the observation end), count."""
-    n_risk_50: int = 0
+    n_risk_50: int | None = None
     """Of those, customers with churn risk >= 50 % (count)."""
     n_inactive_excluded: int = 0
     """Customers not covered by the score used because their last purchase is ``churn.active_days``

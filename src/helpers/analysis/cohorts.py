@@ -46,6 +46,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+
+def isin_fast(values, lookup) -> np.ndarray:
+    """``values.isin(lookup)`` as a bool array, fast for Arrow-backed string ids (pandas' own ``isin``
+    on the ``str`` dtype converts every lookup value to a Python object: 2,4 s instead of 0,2 s for
+    a million lines and 230.000 ids). Same result for every dtype (other dtypes use pandas)."""
+    vals = pd.Index(values) if not isinstance(values, (pd.Series, pd.Index)) else values
+    look = pd.Index(lookup)
+    if isinstance(vals.dtype, pd.StringDtype) and isinstance(look.dtype, pd.StringDtype):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            found = pc.is_in(pa.array(vals, type=pa.large_string()),
+                             value_set=pa.array(look.dropna(), type=pa.large_string()))
+            return np.asarray(found.fill_null(False), dtype=bool)
+        except (ImportError, TypeError, ValueError, pa.ArrowException):  # pragma: no cover - fall back to pandas
+            pass
+    return np.asarray(vals.isin(look), dtype=bool)
+
+
 WINDOW_TOLERANCE_DAYS = 14
 """A 12-month window still counts as observed if the data start up to this many days late."""
 QUARTER_TOLERANCE_DAYS = 7
@@ -148,7 +168,7 @@ def cohort_matrix(purchases: pd.DataFrame, observation_end: pd.Timestamp, period
     revenue_retention = None
     if has_revenue:
         src = lines if lines is not None and "revenue" in lines.columns else p
-        src = src[(src["order_date"] <= observation_end) & src["customer_id"].isin(first.index)]
+        src = src[(src["order_date"] <= observation_end).to_numpy() & isin_fast(src["customer_id"], first.index)]
         coh = first_idx.reindex(src["customer_id"]).to_numpy()
         rframe = pd.DataFrame({"cohort": coh, "k": _period_index(src["order_date"], period) - coh,
                                "revenue": src["revenue"].to_numpy(dtype=float)})
@@ -373,7 +393,8 @@ def cohort_activity(purchases: pd.DataFrame, lines: pd.DataFrame | None, observa
     out = pd.DataFrame({"active": counts.reindex(numbers, fill_value=0).astype(int)}, index=numbers)
     out["share"] = out["active"] / p["customer_id"].nunique()
     if lines is not None and "revenue" in lines.columns:
-        src = lines[(lines["order_date"] <= observation_end) & lines["customer_id"].isin(p["customer_id"].unique())]
+        src = lines[(lines["order_date"] <= observation_end).to_numpy()
+                    & isin_fast(lines["customer_id"], p["customer_id"].unique())]
         out["revenue"] = (pd.Series(src["revenue"].to_numpy(dtype=float)).groupby(_period_index(src["order_date"], period))
                           .sum().reindex(numbers, fill_value=0.0))
     else:

@@ -53,7 +53,7 @@ from ..dataset import Dataset
 from ..results import ChapterResult
 from .cohorts import (
     CohortResult, CustomerFlow, cohort_activity, cohort_matrix, customer_flow, customer_window_activity,
-    customer_window_revenue, window_bounds, yearly_retention,
+    customer_window_revenue, isin_fast, window_bounds, yearly_retention,
 )
 from .concentration import ConcentrationSummary, concentration_summary, lorenz_curve
 from .overview import active_customers_last_12m
@@ -292,7 +292,7 @@ def first_year_revenue(purchases: pd.DataFrame, lines: pd.DataFrame, start: pd.T
     """Net revenue (all lines) in the first 365 days per customer whose first purchase lies in ``[start, end]``."""
     first = purchases.groupby("customer_id", observed=True)["order_date"].min()
     first = first[(first >= start) & (first <= end)]
-    sel = lines[lines["customer_id"].isin(first.index)]
+    sel = lines[isin_fast(lines["customer_id"], first.index)]
     f = first.reindex(sel["customer_id"]).to_numpy()
     d = sel["order_date"].to_numpy()
     sel = sel[(d >= f) & (d < f + np.timedelta64(365, "D"))]

@@ -1,7 +1,8 @@
 """Chapter "Datengrundlage": size, period and quality of the client's cleaned data (pure functions).
 
 Definitions as in :mod:`helpers.dataset`: a *line* is one kept row, a *purchase*
-is one customer-day with net revenue > 0, revenue is net EUR incl. returns.
+is one customer-day with net revenue > 0, revenue is net incl. returns, in the data's currency
+(``ds.currency``, an ISO code; "EUR" below stands for it).
 A *customer* is a customer with at least one purchase day (``ds.customers``); this is the one
 customer count of the report (``key.customers``, the ledger's ``customers_with_purchase``).
 Customer ids that only have returns are counted separately (``customers_in_file``), customers
@@ -56,6 +57,9 @@ class DataKeyFigures:
     revenue_12m: float | None
     """Net revenue of all lines in that window, EUR (rounded to the cent; sum of
     :func:`~helpers.analysis.value.revenue_last_12m`); ``None`` without revenue column."""
+    currency: str = "EUR"
+    """ISO 4217 code of every amount of the report (``ds.currency``; "EUR" in the other docstrings
+    stands for it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +81,9 @@ class DataResult(ChapterResult):
     """Canonical column -> column of the client file it was read from (``ds.sources``)."""
     notes: tuple[str, ...] = ()
     """German sentences on how the file was read (``ds.notes``)."""
+    currency_source: Mapping[str, Any] = field(default_factory=dict)
+    """Where the currency ``key.currency`` came from (``ds.currency_source``: ``source`` id
+    ``setting``/``header``/``values``/``column``/``assumed``, ``evidence``, ``column``, ...)."""
 
 
 def compute(ds: Dataset, cfg: Any, upstream: Mapping[str, ChapterResult]) -> DataResult:
@@ -88,6 +95,7 @@ def compute(ds: Dataset, cfg: Any, upstream: Mapping[str, ChapterResult]) -> Dat
         ledger=copy.deepcopy(ds.ledger),
         sources=dict(ds.sources),
         notes=tuple(ds.notes),
+        currency_source=dict(ds.currency_source),
     )
 
 
@@ -122,6 +130,7 @@ def key_figures(ds: Dataset) -> DataKeyFigures:
         months=int(months),
         active_customers_12m=int(len(active_customers_last_12m(ds.purchases, obs))),
         revenue_12m=round(float(revenue_last_12m(tx, obs).sum()), 2) if ds.has_revenue else None,
+        currency=getattr(ds, "currency", "EUR"),
     )
 
 

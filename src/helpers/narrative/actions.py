@@ -18,6 +18,8 @@ from ..analysis import actions as act
 from ..analysis import crosssell as cs
 from ..export import LISTS_FOLDER, WORKBOOK_NAME, segment_list_names
 from ..report.display import md_escape
+from .common import (MIN_GROUP_SIZE, capital, count_phrase, group_ok, join_and, people, pronoun, share_phrase, terms,
+                     verb)
 
 STATUS_LABELS = {
     act.STATUS_ALL: "ganzes Segment",
@@ -46,16 +48,7 @@ AUDIENCE_CONTACT = {
 """What one contact means in the audience's default contact cost."""
 
 
-def _people(n: int) -> str:
-    """``1`` -> "eine Kundin bzw. ein Kunde", else "1.234 Kundinnen und Kunden"."""
-    return "eine Kundin bzw. ein Kunde" if n == 1 else f"{fmt.integer(n)} Kundinnen und Kunden"
-
-
-def _join(items: list[str]) -> str:
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " und " + items[-1]
+_join = join_and
 
 
 def _quote(name: str) -> str:
@@ -87,6 +80,24 @@ def _range(low: float | None, high: float | None) -> str:
     return f" (Spanne {fmt.eur(low)} bis {fmt.eur(high)})"
 
 
+# --- introduction --------------------------------------------------------------------------------
+
+def intro(res: "act.ActionsResult", audience: str | None = None) -> str:
+    """The chapter's opening paragraph, naming only the parts this plan has."""
+    t = terms(audience or res.key.audience)
+    questions = ["Welche Segmente sollten zuerst angesprochen werden"]
+    if res.has_value and res.has_risk:
+        questions.append("wohin lohnt sich ein begrenztes Kampagnenbudget")
+    if res.crosssell is not None and res.crosssell.ok:
+        questions.append("welche Warengruppen passen als nächster Kauf")
+    if len(res.lists):
+        questions.append(f"und welche {t.people} stehen auf den Zielgruppenlisten für das CRM")
+    if len(questions) > 1 and not questions[-1].startswith("und "):
+        questions[-1] = "und " + questions[-1]
+    return ("Dieses Kapitel übersetzt die Ergebnisse der vorigen Kapitel in konkrete Schritte: "
+            + ", ".join(questions) + "?")
+
+
 # --- bases and audience --------------------------------------------------------------------------
 
 def _risk_source(source_id: str) -> str | None:
@@ -100,14 +111,16 @@ def _risk_source(source_id: str) -> str | None:
     return RISK_SOURCE_LABELS.get(source_id)
 
 
-def bases_text(table: pd.DataFrame, value_horizon_months: int | None = None) -> str:
+def bases_text(table: pd.DataFrame, value_horizon_months: int | None = None, audience: str | None = None) -> str:
     """Which customer value and which risk the action plan uses (both from @sec-churn)."""
+    t = terms(audience)
     n = len(table)
     known_value = int(table["value"].notna().sum())
     known_risk = int(table["risk"].notna().sum())
     if known_value == 0:
-        return ("Ohne Umsatzspalte und ohne Kundenwertprognose lässt sich kein Kundenwert in Euro angeben; "
-                "die Priorität richtet sich deshalb nach der Zahl der erreichbaren Kundinnen und Kunden.")
+        return (f"Ohne Umsatzangaben lässt sich kein Kundenwert in {fmt.currency_name()} "
+                "angeben; der gefährdete Deckungsbeitrag ist nicht berechenbar, und die Priorität richtet sich nach "
+                f"der Zahl der erreichbaren {t.people}.")
     parts = [
         f"Kundenwert und Risiko übernimmt der Maßnahmenplan unverändert aus @sec-churn: Der Wert ist der "
         f"erwartete Deckungsbeitrag bei Verbleib{_horizon(value_horizon_months)}, der gefährdete "
@@ -116,10 +129,12 @@ def bases_text(table: pd.DataFrame, value_horizon_months: int | None = None) -> 
         f"Deckungsbeitrag bei Verbleib{_horizon(value_horizon_months)}."
     ]
     if known_value < n:
-        parts.append(f"Für {_people(n - known_value)} ist kein Wert bekannt; sie zählen nicht mit.")
+        m = n - known_value
+        parts.append(f"Für {people(m, t, 'acc')} ist kein Wert bekannt; {pronoun(m, t)} "
+                     f"{verb(m, 'zählt', 'zählen')} nicht mit.")
     if known_risk == 0:
         parts.append("Ein Abwanderungsrisiko liegt für diesen Datenbestand nicht vor; der gefährdete "
-                     "Deckungsbeitrag lässt sich deshalb nicht beziffern, und die Priorität richtet sich nach "
+                     "Deckungsbeitrag ist deshalb nicht berechenbar, und die Priorität richtet sich nach "
                      "dem Kundenwert allein.")
         return " ".join(parts)
     counts = table.loc[table["risk"].notna(), "risk_source"].astype(str).value_counts()
@@ -128,13 +143,15 @@ def bases_text(table: pd.DataFrame, value_horizon_months: int | None = None) -> 
     if other:
         named.append(("weiteren Schätzungen", other))
     if len(named) == 1:
-        parts.append(f"Das Risiko stammt für alle bewerteten Kundinnen und Kunden aus {named[0][0]} "
+        parts.append(f"Das Risiko stammt für alle bewerteten {t.people} aus {named[0][0]} "
                      "(siehe @sec-churn).")
     elif named:
-        parts.append("Das Risiko stammt " + _join([f"für {_people(v)} aus {lbl}" for lbl, v in named])
+        parts.append("Das Risiko stammt " + _join([f"für {people(v, t, 'acc')} aus {lbl}" for lbl, v in named])
                      + " (siehe @sec-churn).")
     if known_risk < n:
-        parts.append(f"Für {_people(n - known_risk)} liegt kein Risiko vor; sie zählen ohne gefährdeten Wert.")
+        m = n - known_risk
+        parts.append(f"Für {people(m, t, 'acc')} liegt kein Risiko vor; {pronoun(m, t)} "
+                     f"{verb(m, 'zählt', 'zählen')} ohne gefährdeten Deckungsbeitrag.")
     return " ".join(parts)
 
 
@@ -143,9 +160,10 @@ _REASONS = {
                                 "oder KG"),
     "sales_channel": lambda a: (f"{fmt.pct(a.channel_share)} der Zeilen laufen über den Vertriebsweg "
                                 f"{_quote(a.channel)}"),
-    "large_accounts": lambda a: (f"wenige Kunden ({fmt.integer(a.n_customers)}) mit großen Käufen: im Median "
-                                 f"{fmt.eur(a.median_purchase_revenue)} je Kauf und "
-                                 f"{fmt.eur(a.median_customer_revenue_12m)} je Kunde in den letzten zwölf Monaten"),
+    "large_accounts": lambda a: (f"wenige Kundennummern ({fmt.integer(a.n_customers)}) mit großen Käufen: im "
+                                 f"Median {fmt.eur(a.median_purchase_revenue)} je Kauf und "
+                                 f"{fmt.eur(a.median_customer_revenue_12m)} je Kundennummer in den letzten zwölf "
+                                 "Monaten"),
 }
 
 
@@ -160,14 +178,14 @@ def audience_text(res: "act.ActionsResult") -> str:
             sents.append(f"Die Daten deuten eher auf Firmenkunden hin: {found}.")
         elif a.audience == "b2b" and not a.reasons:
             sents.append("In den Daten selbst findet sich kein Hinweis auf Firmenkunden (Rechtsformen in den "
-                         "Kundennamen, Vertriebswege wie Außendienst oder wenige Kunden mit großen Käufen).")
+                         "Kundennamen, Vertriebswege wie Außendienst oder wenige Kundennummern mit großen Käufen).")
     elif a.audience == "b2b":
         sents = [f"**Zielgruppe: {name}**, aus den Daten erkannt: {found}."]
     else:
         typical = (f" Im Median bringt ein Kauf {fmt.eur(a.median_purchase_revenue)}."
                    if a.median_purchase_revenue is not None else "")
         sents = [f"**Zielgruppe: {name}**, aus den Daten erkannt: Hinweise auf Firmenkunden (Rechtsformen wie "
-                 "GmbH in den Kundennamen, Vertriebswege wie Außendienst, wenige Kunden mit großen Käufen) "
+                 "GmbH in den Kundennamen, Vertriebswege wie Außendienst, wenige Kundennummern mit großen Käufen) "
                  f"finden sich nicht.{typical}"]
     defaults = []
     if k.cost_source == "audience_default":
@@ -190,8 +208,10 @@ def audience_text(res: "act.ActionsResult") -> str:
 
 # --- priority and matrix -------------------------------------------------------------------------
 
-def priority_rule_text(res: "act.ActionsResult", reach_days: int = act.REACH_DAYS, min_risk: float = 0.05) -> str:
+def priority_rule_text(res: "act.ActionsResult", reach_days: int = act.REACH_DAYS, min_risk: float = 0.05,
+                       audience: str | None = None) -> str:
     """The one documented priority rule in German (with the basis actually used)."""
+    t = terms(audience or res.key.audience)
     basis = res.key.priority_basis
     lost = _join([_seg(s) for s in labels.NO_BUDGET_FOCUS_SEGMENTS])
     reach = (f"(letzter Kauf höchstens {fmt.integer(reach_days - 1)} Tage vor dem Beobachtungsende, die "
@@ -199,16 +219,19 @@ def priority_rule_text(res: "act.ActionsResult", reach_days: int = act.REACH_DAY
     if basis == act.BASIS_GAIN:
         what = (
             "Jedes Segment erhält als Kennzahl den möglichen Zusatz-Deckungsbeitrag: die Summe des "
-            "erwarteten Ertrags nach Kosten über alle Kundinnen und Kunden, bei denen sich ein Kontakt lohnt. "
+            f"erwarteten Ertrags nach Kosten über alle {t.people}, bei denen sich ein Kontakt lohnt. "
             f"In Frage kommt, wer erreichbar ist {reach}, ein Abwanderungsrisiko von mindestens "
             f"{fmt.pct(min_risk)} und mehr Wert hat, als ein Kontakt kostet, und wem ein Kontakt mehr rettet, "
             "als er kostet."
         )
     else:
-        base = {act.BASIS_VAR: "gefährdetem Deckungsbeitrag", act.BASIS_VALUE: "Kundenwert",
-                act.BASIS_CUSTOMERS: "Zahl der Kundinnen und Kunden"}[basis]
-        what = (f"Ein Ertrag je Kontakt lässt sich hier nicht berechnen. Jedes Segment erhält deshalb als "
-                f"Kennzahl {base} × Anteil der Kundinnen und Kunden, die erreichbar sind {reach}.")
+        if basis == act.BASIS_CUSTOMERS:
+            what = (f"Ein Ertrag je Kontakt lässt sich hier nicht berechnen. Jedes Segment erhält deshalb als "
+                    f"Kennzahl die Zahl seiner erreichbaren {t.people} {reach}.")
+        else:
+            base = {act.BASIS_VAR: "gefährdetem Deckungsbeitrag", act.BASIS_VALUE: "Kundenwert"}[basis]
+            what = (f"Ein Ertrag je Kontakt lässt sich hier nicht berechnen. Jedes Segment erhält deshalb als "
+                    f"Kennzahl {base} × Anteil der {t.people}, die erreichbar sind {reach}.")
     return (
         f"**So entsteht die Priorität:** {what} Die Segmente mit der höchsten Kennzahl, die zusammen die "
         f"ersten {fmt.pct(act.PRIORITY_HIGH_SHARE)} der Summe ausmachen, haben Priorität {_prio(act.HIGH)}, "
@@ -268,15 +291,17 @@ def _history(days: int | None) -> str:
     return f"des beobachteten Zeitraums ({fmt.integer(days)} Tage)"
 
 
-def matrix_note(matrix: pd.DataFrame, ratio_max: float = 1.5, history_days: int | None = 365) -> str:
+def matrix_note(matrix: pd.DataFrame, ratio_max: float = 1.5, history_days: int | None = 365,
+                audience: str | None = None) -> str:
     """Explanation of the matrix table's abbreviations (only of the columns it has)."""
+    t = terms(audience)
     table, _ = matrix_table(matrix, history_days)
     cols = set(table.columns)
     parts = []
     if "CLV" in cols:
-        parts.append("CLV = erwarteter Kundenwert (Summe, Deckungsbeitrag)")
+        parts.append("CLV = Kundenwert (CLV): erwarteter Deckungsbeitrag, Summe des Segments")
     if "Wert bei Verbleib" in cols:
-        parts.append("Wert bei Verbleib = erwarteter Deckungsbeitrag, wenn die Kundinnen und Kunden aktiv bleiben")
+        parts.append(f"Wert bei Verbleib = erwarteter Deckungsbeitrag, wenn die {t.people} aktiv bleiben")
     if "Gefährdeter DB" in cols:
         parts.append("Gefährdeter DB = Risiko × Wert bei Verbleib (DB = Deckungsbeitrag)")
     if "Mögl. Zusatz-DB" in cols:
@@ -294,22 +319,23 @@ def matrix_note(matrix: pd.DataFrame, ratio_max: float = 1.5, history_days: int 
     return "; ".join(parts) + "." if parts else ""
 
 
-def forecast_check_text(res: "act.ActionsResult", ratio_max: float = 1.5) -> str:
+def forecast_check_text(res: "act.ActionsResult", ratio_max: float = 1.5, audience: str | None = None) -> str:
     """The segment sanity check in German: one warning per flagged segment, or that none was found."""
     m, h = res.matrix, res.key.forecast_horizon_months
+    t = terms(audience or res.key.audience)
     if "forecast_revenue" not in m.columns or not m["forecast_revenue"].notna().any() or not h:
         return ""
     flagged = m[m["forecast_flag"]]
     if flagged.empty:
         return (f"**Prüfung der Prognose je Segment:** In keinem Segment liegt der prognostizierte Umsatz der "
                 f"nächsten {fmt.integer(h)} Monate über dem {_times(ratio_max)}n des bisherigen Umsatzes "
-                "derselben Kundinnen und Kunden.")
+                f"derselben {t.people}.")
     sents = []
     for row in flagged.itertuples(index=False):
         basis = (f"ihres Umsatzes {_history(res.key.forecast_history_days)}" if row.history_basis == "12m"
                  else "ihres durchschnittlichen Jahresumsatzes seit dem ersten Kauf")
         if pd.isna(row.forecast_ratio):
-            how = "obwohl diese Kundinnen und Kunden bisher keinen Nettoumsatz hatten"
+            how = f"obwohl diese {t.people} bisher keinen Nettoumsatz hatten"
         else:
             how = (f"das {_times(row.forecast_ratio)} {basis} ({fmt.eur(row.history_revenue)}, auf "
                    f"{fmt.integer(h)} Monate umgerechnet)")
@@ -322,9 +348,12 @@ def forecast_check_text(res: "act.ActionsResult", ratio_max: float = 1.5) -> str
     return " ".join(sents)
 
 
-def action_table(matrix: pd.DataFrame, segment_actions: Mapping[str, str]) -> pd.DataFrame:
-    """German table segment, priority and recommended action (in priority order)."""
-    action = matrix["segment"].map(dict(segment_actions)).fillna("")
+def action_table(matrix: pd.DataFrame, segment_actions: Mapping[str, str], audience: str | None = None) -> pd.DataFrame:
+    """German table segment, priority and recommended action (in priority order); default actions in
+    the audience's wording (:func:`helpers.labels.audience_action`)."""
+    actions = dict(segment_actions)
+    action = pd.Series([labels.audience_action(s, actions.get(s), audience) for s in matrix["segment"]],
+                       index=matrix.index, dtype=object)
     return pd.DataFrame(
         {
             "Segment": matrix["segment"].map(labels.segment),
@@ -348,13 +377,14 @@ def matrix_summary(res: "act.ActionsResult") -> str:
                 f"Insgesamt sind {fmt.eur(total)} erwarteter Deckungsbeitrag{_horizon(key.value_horizon_months)} "
                 f"gefährdet{_range(key.value_at_risk_low, key.value_at_risk_high)}, dieselbe Zahl wie in "
                 f"@sec-churn. Den größten Anteil trägt das Segment {_seg(top['segment'])} mit "
-                f"{fmt.eur(top['value_at_risk'])} ({fmt.pct(share)})."
+                f"{fmt.eur(top['value_at_risk'])} ({share_phrase(share)})."
             )
             if top["segment"] in labels.NO_BUDGET_FOCUS_SEGMENTS:
                 sents.append("Dieser Betrag ist aber zum größten Teil nicht mehr zu retten: Ein Kontakt bringt "
                              "dort am wenigsten zurück, deshalb steht das Segment trotzdem nicht vorn.")
         else:
-            sents.append("Nach den vorliegenden Prognosen ist kein nennenswerter Deckungsbeitrag gefährdet.")
+            sents.append("Nach den vorliegenden Prognosen ist kein Deckungsbeitrag gefährdet: Risiko oder Wert bei "
+                         "Verbleib sind überall null.")
     high = matrix[matrix["priority"] == act.HIGH]
     if len(high):
         names = _join([_seg(s) for s in high["segment"]])
@@ -380,7 +410,7 @@ def assumptions_table(res: "act.ActionsResult", settings) -> pd.DataFrame:
            + ("Firmenkunden" if k.audience == "b2b" else "Privatkundschaft")}
     rows = [
         ("Zielgruppe", labels.AUDIENCE_LABELS[k.audience]
-         + (" (erkannt)" if res.audience.source == "detected" else " (Einstellung)")),
+         + (", aus den Daten erkannt" if res.audience.source == "detected" else ", laut Einstellung")),
         ("Budget", f"{fmt.eur(k.budget)} ({src[k.budget_source]})"),
         ("Kosten je Kontakt", f"{fmt.eur(k.cost_per_contact, 2)} ({src[k.cost_source]})"),
         ("Wirkung eines Kontakts", "geretteter Anteil des gefährdeten Deckungsbeitrags, je Segment in der "
@@ -397,7 +427,7 @@ def assumptions_table(res: "act.ActionsResult", settings) -> pd.DataFrame:
 
 
 def allocation_note(low_factor: float = 0.5, high_factor: float = 1.5, per_segment: pd.DataFrame | None = None,
-                    roi_max: float | None = None) -> str:
+                    roi_max: float | None = None, audience: str | None = None) -> str:
     """Explanation of the budget table; names the plausibility bound when a segment's ROI is hidden."""
     hidden = (per_segment is not None and roi_max is not None
               and bool((per_segment["roi"] > roi_max).any()))
@@ -407,7 +437,7 @@ def allocation_note(low_factor: float = 0.5, high_factor: float = 1.5, per_segme
             f"Klammern ungünstiger und günstiger Fall: {fmt.number(low_factor, 1)}- und "
             f"{fmt.number(high_factor, 1)}-fach); Zusatz-DB = erwarteter zusätzlicher Deckungsbeitrag nach "
             "Abzug der Kontaktkosten, Spanne = derselbe Betrag im ungünstigen und im günstigen Fall; "
-            "ROI = Zusatz-DB / Kosten; „Auswahl nach Ertrag“ = nur die Kundinnen und Kunden, bei denen ein "
+            f"ROI = Zusatz-DB / Kosten; „Auswahl nach Ertrag“ = nur die {terms(audience).people}, bei denen ein "
             "Kontakt am meisten bringt." + bound)
 
 
@@ -443,10 +473,11 @@ def allocation_table(per_segment: pd.DataFrame, roi_max: float, low_factor: floa
     return out, formats
 
 
-def roi_text(key: "act.ActionsKeyFigures") -> str:
+def roi_text(key: "act.ActionsKeyFigures", audience: str | None = None) -> str:
     """Why an ROI above the plausibility bound is not printed, and which assumption drives it."""
     if key.roi_driver is None:
         return ""
+    t = terms(audience or key.audience)
     bound = fmt.pct(key.roi_plausible_max)
     first = (f"Rechnerisch läge der ROI über {bound}. Eine so hohe Rendite wäre für eine Kampagne "
              "außergewöhnlich; sie wird deshalb nicht als Ergebnis ausgewiesen.")
@@ -459,25 +490,30 @@ def roi_text(key: "act.ActionsKeyFigures") -> str:
                f"bei einer Wirkung von höchstens dem {fmt.number(key.roi_breakeven_uplift_factor, 2)}-fachen "
                f"der Annahme läge der ROI unter {bound}.")
     else:
+        covered = ("den Versand, aber kaum Rabatte, Gutscheine oder Arbeitszeit" if t.audience == "b2c" else
+                   "ein Telefonat, aber kaum Besuche, Angebotsarbeit oder Konditionen")
         why = (f"Sie entsteht vor allem aus den niedrigen Kontaktkosten von {fmt.eur(key.cost_per_contact, 2)}: "
-               "Sie decken den Versand, aber kaum Rabatte, Gutscheine oder Arbeitszeit. Erst bei Kosten von "
+               f"Sie decken {covered}. Erst bei Kosten von "
                f"{fmt.eur(key.roi_breakeven_cost, 2)} je Kontakt läge der ROI bei {bound}.")
     return (f"{first} {why} Belastbar wird die Rendite erst durch eine Kampagne mit Kontrollgruppe "
-            "(z. B. 10 % der ausgewählten Kundinnen und Kunden nicht anschreiben und vergleichen).")
+            f"(z. B. 10 % der ausgewählten {t.people} nicht ansprechen und vergleichen).")
 
 
 def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per_contact: float,
                 value_is_clv: bool = True, *, roi_max: float | None = 10.0,
-                horizon_months: int | None = None, factors: tuple[float, float] = (0.5, 1.5)) -> str:
+                horizon_months: int | None = None, factors: tuple[float, float] = (0.5, 1.5),
+                audience: str | None = None) -> str:
     """German summary of the budget allocation; adapts to spent/unspent budget and skipped segments.
 
     ``totals`` as :func:`helpers.analysis.actions.allocation_totals` (``roi`` NaN or ``None``
     without contacts); an ROI above ``roi_max`` is not printed (see :func:`roi_text`)."""
+    t = terms(audience)
     if totals["contacts"] == 0:
         if totals["budget"] < cost_per_contact:
             return "Das Budget reicht nicht für einen einzigen Kontakt; es wird keine Ausgabe empfohlen."
+        nobody = "keiner Kundin und keinem Kunden" if t.audience == "b2c" else "keinem Firmenkunden"
         return (
-            "Bei keiner Kundin und keinem Kunden ist der erwartete gerettete Deckungsbeitrag höher als die "
+            f"Bei {nobody} ist der erwartete gerettete Deckungsbeitrag höher als die "
             f"Kontaktkosten von {fmt.eur(cost_per_contact, 2)}. Eine Kampagne würde sich unter diesen "
             "Annahmen nicht lohnen; das Budget sollte nicht ausgegeben werden (Streuverluste vermeiden)."
         )
@@ -492,10 +528,11 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
     sents = [
         "Kontaktiert wird zuerst, wer den höchsten erwarteten Ertrag bringt (Wirkung des Segments × Risiko × "
         "Wert bei Verbleib − Kosten), und nur, wenn dieser Ertrag positiv ist.",
-        (f"Das Budget von {fmt.eur(totals['budget'])} reicht für {fmt.integer(totals['contacts'])} Kontakte"
+        (f"Das Budget von {fmt.eur(totals['budget'])} reicht für "
+         f"{count_phrase(int(totals['contacts']), 'Kontakt', 'Kontakte')}"
          if spent_all else
          f"So gehen {fmt.eur(totals['cost'])} des Budgets von {fmt.eur(totals['budget'])} an "
-         f"{_people(int(totals['contacts']))}")
+         f"{people(int(totals['contacts']), t, 'acc')}")
         + f". Erwartet werden {fmt.eur(totals['expected_gain'])} zusätzlicher Deckungsbeitrag"
         f"{_horizon(horizon_months)} nach Abzug der Kosten" + roi + spread,
     ]
@@ -507,8 +544,8 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
     more = int(per_segment["eligible"].sum() - per_segment["contacts"].sum())
     if more > 0:
         sents.append(
-            f"Für weitere {fmt.integer(more)} Kontakte wäre der erwartete Ertrag höher als die Kosten; "
-            "sie sind nur wegen des begrenzten Budgets nicht enthalten."
+            f"Für weitere {count_phrase(more, 'Kontakt', 'Kontakte')} wäre der erwartete Ertrag höher als die Kosten; "
+            f"{'er ist' if more == 1 else 'sie sind'} nur wegen des begrenzten Budgets nicht enthalten."
         )
 
     def segments(*status: str) -> str | None:
@@ -530,18 +567,21 @@ def budget_text(per_segment: pd.DataFrame, totals: Mapping[str, float], cost_per
     return " ".join(sents)
 
 
-def exclusion_text(key: "act.ActionsKeyFigures", min_risk: float = 0.05) -> str:
+def exclusion_text(key: "act.ActionsKeyFigures", min_risk: float = 0.05, audience: str | None = None) -> str:
     """How many customers are never bought, and why (thresholds from the settings)."""
+    t = terms(audience or key.audience)
     parts = []
     if key.excluded_low_risk:
-        parts.append(f"{_people(key.excluded_low_risk)} mit einem Abwanderungsrisiko unter {fmt.pct(min_risk)}")
+        parts.append(f"{people(key.excluded_low_risk, t)} mit einem Abwanderungsrisiko unter {fmt.pct(min_risk)}")
     if key.excluded_low_value:
-        parts.append(f"{_people(key.excluded_low_value)} mit einem Wert unter {fmt.eur(key.min_value, 2)}")
+        parts.append(f"{people(key.excluded_low_value, t)} mit einem Wert unter {fmt.eur(key.min_value, 2)}")
     if key.excluded_unreachable:
-        parts.append(f"{_people(key.excluded_unreachable)}, die vermutlich nicht mehr erreichbar sind")
+        n = int(key.excluded_unreachable)
+        parts.append(f"{people(n, t)}, {'die' if n != 1 else 'die oder der' if t.audience == 'b2c' else 'der'} "
+                     f"vermutlich nicht mehr erreichbar {verb(n, 'ist', 'sind')}")
     if not parts:
         return ""
-    return ("Grundsätzlich nicht im Budget sind " + _join(parts) + ": Dort gibt es nichts Nennenswertes zu "
+    return ("Grundsätzlich nicht im Budget: " + _join(parts) + ". Dort gibt es nichts Nennenswertes zu "
             "retten, oder der Kontakt erreicht niemanden.")
 
 
@@ -567,8 +607,13 @@ def budget_summary(res: "act.ActionsResult", settings=None) -> str:
     a = settings or ActionSettings()
     text = budget_text(res.allocation, totals, k.cost_per_contact, roi_max=k.roi_plausible_max,
                        horizon_months=k.value_horizon_months,
-                       factors=(a.uplift_low_factor, a.uplift_high_factor))
+                       factors=(a.uplift_low_factor, a.uplift_high_factor), audience=k.audience)
     return " ".join(t for t in (text, exclusion_text(k, a.min_risk), roi_text(k)) if t)
+
+
+def has_budget(res: "act.ActionsResult") -> bool:
+    """The budget section has numbers (value and risk known): show its assumptions and table."""
+    return bool(res.has_value and res.has_risk)
 
 
 def assumption_note(low_factor: float = 0.5, high_factor: float = 1.5) -> str:
@@ -594,12 +639,19 @@ def crosssell_skip(cross: cs.CrossSell) -> str:
             "gibt es keine Kaufkombinationen; Empfehlungen für Zusatzkäufe entfallen deshalb.")
 
 
-CROSSSELL_DEFINITIONS = (
-    "Für jedes Paar von Warengruppen A und B zählt, wie viele Kundinnen und Kunden beide gekauft haben. "
-    "**Support** ist ihr Anteil an allen Kundinnen und Kunden. **Konfidenz** (A → B) ist der Anteil der "
-    "Käuferinnen und Käufer von A, die auch B gekauft haben. **Lift** vergleicht diese Konfidenz mit dem "
-    "Anteil, der B ohnehin kauft: Ein Lift über 1 heißt, wer A kauft, kauft B häufiger als der Durchschnitt."
-)
+def crosssell_definitions(audience: str | None = None) -> str:
+    """Support, confidence and lift in German, in the audience's words."""
+    t = terms(audience)
+    return (
+        f"Für jedes Paar von Warengruppen A und B zählt, wie viele {t.people} beide gekauft haben. "
+        f"**Support** ist ihr Anteil an allen {t.people}. **Konfidenz** (A → B) ist unter allen, die A gekauft "
+        "haben, der Anteil derer, die auch B gekauft haben. **Lift** vergleicht diese Konfidenz mit dem "
+        "Anteil, der B ohnehin kauft: Ein Lift über 1 heißt, wer A kauft, kauft B häufiger als der Durchschnitt."
+    )
+
+
+CROSSSELL_DEFINITIONS = crosssell_definitions("b2c")
+"""Consumer wording of :func:`crosssell_definitions` (kept for existing callers)."""
 
 
 def pairs_table(pairs: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, dict]:
@@ -620,8 +672,9 @@ def pairs_table(pairs: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, dict]:
     return out, formats
 
 
-def crosssell_summary(cross: cs.CrossSell) -> str:
+def crosssell_summary(cross: cs.CrossSell, audience: str | None = None, min_group: int = MIN_GROUP_SIZE) -> str:
     """German sentences on the strongest combination and how many customers get a suggestion."""
+    t = terms(audience)
     pairs, min_customers = cross.pairs, cross.min_customers
     usable = pairs[(pairs["lift"] > 1) & (pairs["customers_both"] >= min_customers)]
     n = cross.n_customers
@@ -629,34 +682,46 @@ def crosssell_summary(cross: cs.CrossSell) -> str:
     if usable.empty:
         return (
             "Keine Kombination von Warengruppen wird häufiger gemeinsam gekauft, als der Zufall erwarten "
-            f"ließe (Lift über 1 bei mindestens {fmt.integer(min_customers)} Kundinnen und Kunden mit "
+            f"ließe (Lift über 1 bei mindestens {fmt.integer(min_customers)} {t.people} mit "
             "beiden Warengruppen). Gezielte Zusatzkauf-Empfehlungen lassen sich daraus nicht ableiten."
         )
     best = usable.sort_values(["lift", "confidence"], ascending=False).iloc[0]
+    share = f" ({share_phrase(with_rec / n)})" if n and group_ok(n, min_group) else ""
     return (
         f"Die stärkste Verbindung besteht von {_quote(best['antecedent'])} zu {_quote(best['consequent'])}: "
-        f"{fmt.pct(best['confidence'])} der Käuferinnen und Käufer von {_quote(best['antecedent'])} haben "
+        f"Von allen, die {_quote(best['antecedent'])} gekauft haben, haben {share_phrase(best['confidence'])} "
         f"auch {_quote(best['consequent'])} gekauft, das {fmt.number(best['lift'], 2)}-Fache des "
-        f"Durchschnitts. Für {fmt.integer(with_rec)} von {fmt.integer(n)} Kundinnen und Kunden "
-        f"({fmt.pct(with_rec / n if n else float('nan'))}) gibt es mindestens eine Warengruppe, die sie noch "
-        "nicht gekauft haben, die aber ähnliche Kundinnen und Kunden überdurchschnittlich oft kaufen."
+        f"Durchschnitts. Für {fmt.integer(with_rec)} von {people(n, t, 'dat')}{share} gibt es mindestens eine "
+        f"Warengruppe, die noch nicht gekauft wurde, die aber ähnliche {t.people} überdurchschnittlich oft kaufen."
     )
 
 
-CROSSSELL_HOWTO = (
-    "**So nutzen Sie die Empfehlungen:** Die Spalte „Nächste Warengruppen“ in den Zielgruppenlisten nennt "
-    "je Kundin und Kunde bis zu zwei Warengruppen, die noch nicht gekauft wurden. Sie eignen sich für die "
-    "Inhalte von Newslettern, für Produktempfehlungen im Shop oder für Gutscheine auf eine neue "
-    "Warengruppe. Gereiht wird nach Konfidenz × Lift der besten passenden Regel. Eine Regel zeigt ein "
-    "gemeinsames Kaufmuster, keine Ursache – ob eine Empfehlung wirkt, zeigt erst ein Test mit Kontrollgruppe."
-)
+def crosssell_howto(audience: str | None = None) -> str:
+    """How to use the suggestions (consumer: newsletter, shop, vouchers; Firmenkunden: sales talks, offers)."""
+    t = terms(audience)
+    each = "je Kundin oder Kunde" if t.audience == "b2c" else "je Firmenkunde"
+    use = ("die Inhalte von Newslettern, für Produktempfehlungen im Shop oder für Gutscheine auf eine neue "
+           "Warengruppe" if t.audience == "b2c" else
+           "Gespräche des Außendienstes und der Kundenbetreuung, für Angebote zu einer neuen Warengruppe oder "
+           "für Produktempfehlungen im Bestellportal")
+    return (
+        "**So nutzen Sie die Empfehlungen:** Die Spalte „Nächste Warengruppen“ in den Zielgruppenlisten nennt "
+        f"{each} bis zu zwei Warengruppen, die noch nicht gekauft wurden. Sie eignen sich für {use}. "
+        "Gereiht wird nach Konfidenz × Lift der besten passenden Regel. Eine Regel zeigt ein "
+        "gemeinsames Kaufmuster, keine Ursache – ob eine Empfehlung wirkt, zeigt erst ein Test mit Kontrollgruppe."
+    )
+
+
+CROSSSELL_HOWTO = crosssell_howto("b2c")
+"""Consumer wording of :func:`crosssell_howto` (kept for existing callers)."""
 
 
 # --- target lists --------------------------------------------------------------------------------
 
 def export_text(lists: pd.DataFrame, pseudonymized: bool, workbook: str = WORKBOOK_NAME,
-                folder: str = LISTS_FOLDER) -> str:
+                folder: str = LISTS_FOLDER, audience: str | None = None) -> str:
     """Which target lists the report writes (the plan in ``ActionsResult.lists``) and what the IDs are."""
+    t = terms(audience)
     ids = ("Die Kundennummern sind pseudonymisiert; die Zuordnung zu echten Nummern ist nur mit dem "
            "Schlüssel des Berichts möglich." if pseudonymized else
            "Die Listen enthalten die echten Kundennummern aus dem Export.")
@@ -667,7 +732,7 @@ def export_text(lists: pd.DataFrame, pseudonymized: bool, workbook: str = WORKBO
     n_seg = len(lists)
     seg_word = "ein Segment" if n_seg == 1 else f"{fmt.integer(n_seg)} Segmente"
     text = (
-        f"Für {seg_word} mit zusammen {_people(n_cust)} gibt es Zielgruppenlisten für das CRM. Der "
+        f"Für {seg_word} mit zusammen {people(n_cust, t, 'dat')} gibt es Zielgruppenlisten für das CRM. Der "
         f"Bericht legt diese Listen im Ordner „{md_escape(folder)}“ neben der PDF-Datei ab: eine "
         f"Excel-Arbeitsmappe „{md_escape(workbook)}“ mit einem Tabellenblatt je Segment und dieselben "
         "Daten als CSV-Dateien (Semikolon, Dezimalkomma, UTF-8). Gelistet werden die Segmente mit "
@@ -675,7 +740,7 @@ def export_text(lists: pd.DataFrame, pseudonymized: bool, workbook: str = WORKBO
     )
     if lists["truncated"].any():
         text += (" Sehr große Segmente sind in der Excel-Datei gekürzt (nach Kundenwert sortiert); "
-                 "die CSV-Dateien enthalten alle Kundinnen und Kunden.")
+                 f"die CSV-Dateien enthalten alle {t.people}.")
     return text
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import fmt, labels
+from .common import capital, people, share_phrase, terms, verb
 from ..analysis.clv import (MODEL_KINDS, MODEL_NAMES, RANGE_LEVEL, ClvKeyFigures, ClvResult, DataGate, FitProblem,
                             FitResult)
 from ..analysis.clv_validation import INDEPENDENCE_LIMIT, MAE_TOLERANCE, VERDICT_THRESHOLDS
@@ -17,6 +18,32 @@ from ..analysis.clv_validation import INDEPENDENCE_LIMIT, MAE_TOLERANCE, VERDICT
 ALL_MODELS = "BG/NBD, MBG/NBD und Pareto/NBD"
 RANGE_WORD = f"{round(RANGE_LEVEL * 100)}-%-Spanne"
 """German name of the ranges ("80-%-Spanne")."""
+
+
+# ---------------------------------------------------------------- introduction
+
+def intro(res: ClvResult, audience: str | None = None) -> str:
+    """The chapter's opening paragraph, naming only the parts that run for these data ("" when the
+    model part is skipped: the summary then says why)."""
+    if not res.ok:
+        return ""
+    t = terms(audience)
+    money = res.has_clv
+    questions = (f"Wie wahrscheinlich ist es, dass {t.one} noch kauft, wie viele Käufe sind in den nächsten Wochen "
+                 "zu erwarten" + (f", und welchen Deckungsbeitrag bringt jede {t.person} voraussichtlich in Zukunft?"
+                                  if money else "?"))
+    models = ("drei Modelle für die Anzahl der Käufe (BG/NBD, MBG/NBD und Pareto/NBD)"
+              + (f" und eines für die Höhe der {t.orders} (Gamma-Gamma)" if money else ""))
+    v = res.validation
+    choice = ("Welches Kaufmodell wir verwenden, entscheidet eine Rückprüfung an einem Zeitraum, dessen Käufe wir "
+              "bereits kennen." if v is not None and v.ran else
+              "Eine Rückprüfung an bereits bekannten Käufen ist mit diesen Daten nicht möglich; welches Kaufmodell "
+              "wir verwenden, entscheidet deshalb, wie gut es die bisherigen Käufe beschreibt.")
+    ranges = (f" Jede Summe steht mit ihrer {RANGE_WORD} und ihrem Zeitraum da: Prognosen sind Schätzungen, keine "
+              "Gewissheiten." if res.key.range_draws is not None else
+              " Prognosen sind Schätzungen, keine Gewissheiten.")
+    return (f"Dieses Kapitel schaut nach vorn: {questions} Grundlage sind in Forschung und Praxis etablierte "
+            f"statistische Modelle: {models}. {choice}{ranges}")
 
 
 # ---------------------------------------------------------------- model fits
@@ -40,7 +67,8 @@ def fit_warnings(fit: FitResult | None) -> list[str]:
                     f"({fmt.integer(fit.n_repeat)})."]
         if fit.skip == "failed":
             return ["Die Schätzung des Gamma-Gamma-Modells ist fehlgeschlagen ("
-                    + "; ".join(dict.fromkeys(problems)) + "); ein Kundenwert in Euro wird nicht berechnet."]
+                    + "; ".join(dict.fromkeys(problems)) + f"); ein Kundenwert in {fmt.currency_name()} wird nicht "
+                    "berechnet."]
         if fit.retried:
             return [f"Das Gamma-Gamma-Modell wurde mit Strafterm (penalizer = {fit.penalizer:g}) geschätzt, "
                     "weil der erste Versuch scheiterte."]
@@ -76,16 +104,20 @@ def _gate(res: ClvResult) -> DataGate:
                     s.min_history_days, failed)
 
 
-def gate_sentences(res: ClvResult) -> list[str]:
+def gate_sentences(res: ClvResult, audience: str | None = None) -> list[str]:
     """One German sentence per failed data minimum, with the numbers."""
     g = _gate(res)
+    t = terms(audience)
     out = []
     if "customers" in g.failed:
-        out.append(f"Die Daten enthalten nur {fmt.integer(g.n_customers)} Kundinnen und Kunden mit einem Kauf; "
+        out.append(f"Die Daten enthalten nur {people(g.n_customers, t, 'acc')} mit einem Kauf; "
                    f"die Kaufmodelle brauchen mindestens {fmt.integer(g.min_customers)}.")
     if "repeat_buyers" in g.failed:
-        out.append(f"Nur {fmt.integer(g.n_repeat)} von {fmt.integer(g.n_customers)} Kundinnen und Kunden haben "
-                   f"mehr als einmal gekauft; für eine verlässliche Schätzung brauchen die Kaufmodelle mindestens "
+        nobody = "niemand" if t.audience == "b2c" else "keiner"
+        head = (f"Von {people(g.n_customers, t, 'dat')} {verb(g.n_repeat, 'hat', 'haben')} nur "
+                f"{fmt.integer(g.n_repeat)} mehr als einmal gekauft" if g.n_repeat else
+                f"Von {people(g.n_customers, t, 'dat')} hat {nobody} mehr als einmal gekauft")
+        out.append(f"{head}; für eine verlässliche Schätzung brauchen die Kaufmodelle mindestens "
                    f"{fmt.integer(g.min_repeat_buyers)} Wiederholungskäufer.")
     if "history" in g.failed:
         out.append(f"Die Daten umfassen nur {fmt.integer(g.history_days)} Tage ({fmt.date(res.first_date)} bis "
@@ -95,14 +127,14 @@ def gate_sentences(res: ClvResult) -> list[str]:
     return out
 
 
-def skip_text(res: ClvResult) -> str:
+def skip_text(res: ClvResult, audience: str | None = None) -> str:
     """Why the model part is skipped (empty string when it ran)."""
     if res.skip is None:
         return ""
     if res.skip == "no_data":
         return "Für diese Daten liegen keine Käufe vor; eine Kaufprognose ist nicht möglich."
     if res.skip in ("too_few_customers", "too_few_repeat", "short_history"):
-        return (" ".join(gate_sentences(res)) + " Kaufprognose und Kundenwert werden deshalb für diese Daten "
+        return (" ".join(gate_sentences(res, audience)) + " Kaufprognose und Kundenwert werden deshalb für diese Daten "
                 "nicht berechnet; die übrigen Kapitel bleiben gültig.")
     return (
         f"Keines der Kaufmodelle ({ALL_MODELS}) ließ sich sinnvoll auf diese Daten schätzen: "
@@ -111,18 +143,22 @@ def skip_text(res: ClvResult) -> str:
     )
 
 
-def clv_skip_text(res: ClvResult) -> str:
+def clv_skip_text(res: ClvResult, audience: str | None = None) -> str:
+    """Why there is no customer value in money (empty string when there is one)."""
+    t = terms(audience)
+    cur = fmt.currency_name()
     if res.clv_skip == "no_revenue":
         return ("Die Datei enthält keine Umsatzspalte. Deshalb werden nur Kaufwahrscheinlichkeiten und "
-                "erwartete Käufe ausgewiesen, kein Kundenwert in Euro.")
+                f"erwartete Käufe ausgewiesen, kein Kundenwert in {cur}.")
     if res.clv_skip == "gg_failed":
         gg = res.gamma_gamma
         if gg is not None and gg.skip == "too_few_repeat":
-            return (f"Nur {fmt.integer(gg.n_repeat)} Wiederholungskäufer haben einen positiven durchschnittlichen "
-                    f"Bonbetrag; das Ausgabenmodell (Gamma-Gamma) braucht mindestens "
-                    f"{fmt.integer(max(2, res.settings.min_repeat_buyers))}. Ein Kundenwert in Euro wird deshalb "
-                    "nicht ausgewiesen.")
-        return ("Das Ausgabenmodell (Gamma-Gamma) ließ sich nicht schätzen; ein Kundenwert in Euro wird daher "
+            n = int(gg.n_repeat)
+            return (f"Nur {fmt.integer(n)} {verb(n, 'Wiederholungskäufer hat', 'Wiederholungskäufer haben')} einen "
+                    f"positiven durchschnittlichen {t.order_value}; das Ausgabenmodell (Gamma-Gamma) braucht "
+                    f"mindestens {fmt.integer(max(2, res.settings.min_repeat_buyers))}. Ein Kundenwert in {cur} wird "
+                    "deshalb nicht ausgewiesen.")
+        return (f"Das Ausgabenmodell (Gamma-Gamma) ließ sich nicht schätzen; ein Kundenwert in {cur} wird daher "
                 "nicht ausgewiesen. " + " ".join(fit_warnings(gg)))
     return ""
 
@@ -162,7 +198,7 @@ def _bias_clause(k: ClvKeyFigures) -> str:
         return ("Eine Rückprüfung war nicht möglich; die Spanne enthält deshalb keine Korrektur um eine bekannte "
                 "Abweichung.")
     direction = "zu hoch" if k.holdout_pct_error > 0 else "zu niedrig"
-    return (f"Weil das Modell in der Rückprüfung {fmt.pct(abs(k.holdout_pct_error))} {direction} lag, reicht die "
+    return (f"Weil das Modell in der Rückprüfung {share_phrase(abs(k.holdout_pct_error))} {direction} lag, reicht die "
             "Spanne zudem bis zu dem Wert, der sich ergibt, wenn man diese Abweichung herausrechnet.")
 
 
@@ -199,9 +235,11 @@ def _verdict_adjective(verdict: str) -> str:
     return labels.verdict(verdict) + "e"
 
 
-def choice_rule_text() -> str:
+def choice_rule_text(audience: str | None = None) -> str:
     """The model-choice rule in German (``clv_validation.rank_models``)."""
-    return (f"Verwendet wird das Modell mit der kleinsten mittleren Abweichung je Kunde; liegen Modelle dabei "
+    t = terms(audience)
+    each = "Kundin oder Kunde" if t.audience == "b2c" else "Firmenkunde"
+    return (f"Verwendet wird das Modell mit der kleinsten mittleren Abweichung je {each}; liegen Modelle dabei "
             f"weniger als {fmt.pct(MAE_TOLERANCE)} auseinander, entscheidet die kleinere Abweichung der Summe.")
 
 
@@ -221,8 +259,10 @@ def _fallback_text(res: ClvResult) -> str:
             f"schätzen; verwendet wird deshalb {model_name(res)}.")
 
 
-def validation_text(res: ClvResult) -> str:
+def validation_text(res: ClvResult, audience: str | None = None) -> str:
     """How well the models predicted the holdout period, which one is used and why – or why no holdout test was possible."""
+    t = terms(audience)
+    each = "Kundin oder Kunde" if t.audience == "b2c" else "Firmenkunde"
     s = res.settings
     v = res.validation
     if v is None:
@@ -246,16 +286,16 @@ def validation_text(res: ClvResult) -> str:
     name = MODEL_NAMES[v.ranking[0]]
     text = (
         f"Zur Prüfung wurden drei verbreitete Kaufmodelle ({ALL_MODELS}) nur mit den Käufen bis zum "
-        f"{fmt.date(v.calibration_end)} geschätzt; jedes hat vorhergesagt, wie oft die bis dahin bekannte Kundschaft "
+        f"{fmt.date(v.calibration_end)} geschätzt; jedes hat vorhergesagt, wie oft die bis dahin bekannte {t.clientele} "
         f"in den folgenden {fmt.integer(v.holdout_weeks)} Wochen kauft"
     )
     if v.holdout_weeks is not None and v.holdout_weeks < s.holdout_weeks:
         text += (f" (verkürzt von {fmt.integer(s.holdout_weeks)} Wochen, weil die Daten nur "
                  f"{fmt.integer(res.key.history_days)} Tage umfassen)")
-    text += f". {choice_rule_text()} "
+    text += f". {choice_rule_text(t.audience)} "
     if v.skip == "no_holdout_purchases":
         return text + (f"Gewählt ist **{name}**. Im Prüfzeitraum gab es allerdings keine Käufe der bis dahin bekannten "
-                       "Kundschaft; die Prognosegüte lässt sich daher nicht als prozentuale Abweichung angeben."
+                       f"{t.clientele}; die Prognosegüte lässt sich daher nicht als prozentuale Abweichung angeben."
                        + _fallback_text(res))
     err = m["pct_error"]
     lo, hi = VERDICT_THRESHOLDS
@@ -266,7 +306,7 @@ def validation_text(res: ClvResult) -> str:
     else:
         text += f"; die Summe liegt damit {fmt.pct(abs(err))} {'über' if err > 0 else 'unter'} dem tatsächlichen Wert. "
     text += (
-        f"Je Kunde beträgt die mittlere absolute Abweichung {fmt.number(m['mae'], 2)} Käufe. "
+        f"Je {each} beträgt die mittlere absolute Abweichung {fmt.number(m['mae'], 2)} Käufe. "
         f"Wir nennen die Prognose „{labels.verdict('good')}“, wenn die Summe höchstens {fmt.pct(lo)} abweicht, "
         f"und „{labels.verdict('usable')}“ bis {fmt.pct(hi)}. Für diese Daten ist sie damit "
         f"**{verdict_phrase(v.verdict)}**."
@@ -285,13 +325,13 @@ def one_time_buyer_text(res: ClvResult) -> str:
             "einem Wiederholungskauf vorsieht; ihre P(aktiv) ist deshalb kein Maß für ihr Abwanderungsrisiko.")
 
 
-def validation_section(res: ClvResult) -> str:
+def validation_section(res: ClvResult, audience: str | None = None) -> str:
     """The section "Wie gut trifft das Modell?" with validation, model choice and cross-references."""
     v = res.validation
     refs = (f" @fig-clv-holdout zeigt den Vergleich für {model_name(res)} getrennt nach der bisherigen "
             "Kaufhäufigkeit, @tbl-clv-models die Kennzahlen aller drei Modelle." if v is not None and v.ran else "")
     return ("## Wie gut trifft das Modell?\n\n" + " ".join(
-        t for t in (validation_text(res) + refs, one_time_buyer_text(res)) if t))
+        t for t in (validation_text(res, audience) + refs, one_time_buyer_text(res)) if t))
 
 
 def comparison_table(res: ClvResult) -> pd.DataFrame:
@@ -324,75 +364,84 @@ def params_table(res: ClvResult) -> pd.DataFrame:
     """Parameters of the model used, with German meaning: ``Parameter``, ``Bedeutung``, ``Wert`` (number)."""
     fit, k = res.fit, res.key
     rows = [(*_PARAM_MEANING[n], v) for n, v in fit.params.items()]
-    rows.append(("r/α", "Mittlere Kaufrate aktiver Kunden (Käufe je Woche)", k.purchase_rate_weekly))
+    rows.append(("r/α", "Mittlere Kaufrate der Aktiven (Käufe je Woche)", k.purchase_rate_weekly))
     if fit.kind == "pareto":
-        rows.append(("s/β", "Mittlere Abwanderungsrate aktiver Kunden (je Woche)", k.dropout_rate_weekly))
+        rows.append(("s/β", "Mittlere Abwanderungsrate der Aktiven (je Woche)", k.dropout_rate_weekly))
     else:
         rows.append(("a/(a+b)", "Mittlere Abwanderungswahrscheinlichkeit je Kauf", k.dropout_per_purchase))
     return pd.DataFrame(rows, columns=["Parameter", "Bedeutung", "Wert"])
 
 
-def heatmap_text(res: ClvResult) -> str:
-    """The section introducing the two heatmaps."""
+def heatmap_text(res: ClvResult, audience: str | None = None) -> str:
+    """The section introducing the two heatmaps (empty when the model part did not run)."""
+    if not res.ok or res.grids is None:
+        return ""
+    t = terms(audience)
     return (
         "## Kaufwahrscheinlichkeit nach Kaufverhalten\n\n"
-        f"Die beiden Heatmaps zeigen, was das Modell ({model_name(res)}) aus Kaufhäufigkeit und Zeitpunkt des "
-        f"letzten Kaufs ableitet (für Kundinnen und Kunden, deren erster Kauf {fmt.number(res.grids.T_max, 0)} "
-        "Wochen zurückliegt). @fig-clv-heatmap-purchases: Je öfter jemand gekauft hat und je kürzer der letzte Kauf "
-        f"zurückliegt, desto mehr Käufe sind in den nächsten {fmt.integer(res.key.prediction_days)} Tagen zu "
-        "erwarten. @fig-clv-heatmap-alive: Wer früher oft gekauft hat und seit Langem fehlt (links unten), ist "
-        "wahrscheinlich nicht mehr aktiv – diese Kundinnen und Kunden sind Kandidaten für eine Rückgewinnung.")
+        f"@fig-clv-heatmap-purchases und @fig-clv-heatmap-alive zeigen, was das Modell ({model_name(res)}) aus der "
+        "Zahl der Wiederholungskäufe und der **Kaufspanne** (Wochen vom ersten bis zum letzten Kauf) ableitet – "
+        f"für {t.people}, deren erster Kauf {fmt.number(res.grids.T_max, 0)} Wochen zurückliegt. Je öfter jemand "
+        "gekauft hat und je näher der letzte Kauf am Ende der Daten liegt, desto mehr Käufe sind in den nächsten "
+        f"{fmt.integer(res.key.prediction_days)} Tagen zu erwarten. Wer früher oft gekauft hat und seit Langem "
+        f"fehlt (kurze Kaufspanne bei vielen Käufen), ist wahrscheinlich nicht mehr aktiv – diese {t.people} sind "
+        "Kandidaten für eine Rückgewinnung.")
 
 
 # ---------------------------------------------------------------- customer value
 
-def independence_text(res: ClvResult) -> str:
+def independence_text(res: ClvResult, audience: str | None = None) -> str:
     """Gamma-Gamma's independence assumption, checked with Pearson r."""
     r = res.correlation
-    if not np.isfinite(r):
+    if r is None or not np.isfinite(r):
         return ""
-    base = (f"Gamma-Gamma setzt voraus, dass Kaufhäufigkeit und durchschnittlicher Bonbetrag nicht zusammenhängen. "
+    t = terms(audience)
+    base = (f"Gamma-Gamma setzt voraus, dass Kaufhäufigkeit und durchschnittlicher {t.order_value} nicht "
+            "zusammenhängen. "
             f"Bei den {fmt.integer(res.n_gg)} Wiederholungskäufern beträgt die Korrelation r = "
             f"{fmt.number(0.0 if abs(r) < 0.005 else r, 2)}")
     if abs(r) <= INDEPENDENCE_LIMIT:
         return base + f" (Grenze ±{fmt.number(INDEPENDENCE_LIMIT, 1)}); die Annahme ist vertretbar."
     return base + (f", also mehr als ±{fmt.number(INDEPENDENCE_LIMIT, 1)}. Die Annahme ist verletzt; "
-                   "die Euro-Werte sind deshalb nur eine grobe Näherung.")
+                   "die Geldbeträge sind deshalb nur eine grobe Näherung.")
 
 
-def spend_rule_text(res: ClvResult) -> str:
+def spend_rule_text(res: ClvResult, audience: str | None = None) -> str:
     """How customers without a usable mean spend are valued."""
-    text = ("Für Einmalkäufer und für Kunden ohne positiven durchschnittlichen Bonbetrag setzt das Modell den "
-            "mittleren Bonbetrag der gesamten Kundschaft an.")
+    t = terms(audience)
+    text = (f"Für Einmalkäufer und für {t.people} ohne positiven durchschnittlichen {t.order_value} setzt das "
+            f"Modell den mittleren {t.order_value} der gesamten {t.clientele} an.")
     if res.n_nonpositive_spend:
         text += (f" Das betrifft auch {fmt.integer(res.n_nonpositive_spend)} Wiederholungskäufer mit "
                  "Null- oder Negativumsatz, die nicht in die Schätzung eingehen.")
     return text
 
 
-def clv_section(res: ClvResult) -> str:
+def clv_section(res: ClvResult, audience: str | None = None) -> str:
     """The section "Kundenwert": definition, value if retained, horizon, model checks, ranges and
-    reference to the decile chart, or why there is no value in EUR."""
+    reference to the decile chart, or why there is no value in money."""
     if not res.has_clv:
-        return "## Kundenwert\n\n" + clv_skip_text(res)
+        return "## Kundenwert\n\n" + clv_skip_text(res, audience)
     k = res.key
+    t = terms(audience)
     parts = [
-        f"Der Kundenwert ist der erwartete **Deckungsbeitrag** der nächsten {fmt.integer(k.horizon_months)} Monate "
-        f"in Euro: erwartete Käufe mal erwarteter Bonbetrag mal Marge ({fmt.pct(k.gross_margin)}), abgezinst mit "
-        f"{fmt.pct(k.discount_rate_yearly, 1)} pro Jahr. Zusammen sind das {fmt.eur(k.clv_total)}"
-        f"{range_phrase(k.clv_total_low, k.clv_total_high)}.",
-        "Daneben steht der **Wert bei Bindung**: der Deckungsbeitrag, den eine Person im selben Zeitraum brächte, "
-        "wenn sie heute noch aktiv ist (Kundenwert geteilt durch P(aktiv)). Er beziffert, was bei einer Abwanderung "
-        f"verloren ginge; zusammen {fmt.eur(k.clv_if_active_total)}"
+        f"Der **Kundenwert (CLV)** ist der erwartete **Deckungsbeitrag** der nächsten {fmt.integer(k.horizon_months)} "
+        f"Monate in {fmt.currency_name()}: erwartete Käufe mal erwarteter {t.order_value} mal Marge "
+        f"({fmt.pct(k.gross_margin)}), abgezinst mit {fmt.pct(k.discount_rate_yearly, 1)} pro Jahr. Zusammen sind das "
+        f"{fmt.money(k.clv_total)}{range_phrase(k.clv_total_low, k.clv_total_high)}.",
+        f"Daneben steht der **Wert bei Verbleib**: der Deckungsbeitrag, den eine {t.person} im selben Zeitraum "
+        "brächte, wenn sie heute noch aktiv ist (Kundenwert geteilt durch P(aktiv)). Er beziffert, was bei einer "
+        f"Abwanderung verloren ginge; zusammen {fmt.money(k.clv_if_active_total)}"
         f"{range_phrase(k.clv_if_active_total_low, k.clv_if_active_total_high)}.",
-        horizon_text(res), range_text(res), independence_text(res), spend_rule_text(res),
-        "@fig-clv-deciles zeigt, wie sich der Kundenwert auf die Kundschaft verteilt.",
+        horizon_text(res), range_text(res), independence_text(res, t.audience), spend_rule_text(res, t.audience),
+        f"@fig-clv-deciles zeigt, wie sich der Kundenwert auf die {t.clientele} verteilt.",
     ]
     return "## Kundenwert\n\n" + " ".join(p for p in parts if p)
 
 
-def summary_table(key: ClvKeyFigures) -> pd.DataFrame:
+def summary_table(key: ClvKeyFigures, audience: str | None = None) -> pd.DataFrame:
     """The CLV key figures as a German table ``Kennzahl`` / ``Wert`` (formatted text)."""
+    t = terms(audience)
     def with_range(value, low, high, money=True):
         main = fmt.eur(value) if money else fmt.integer(None if value is None else round(value))
         return main + (f" ({_span(low, high, money)})" if low is not None and high is not None else "")
@@ -401,19 +450,19 @@ def summary_table(key: ClvKeyFigures) -> pd.DataFrame:
         ("Kaufmodell", MODEL_NAMES.get(key.model or "", fmt.MISSING)),
         ("Prognosezeitraum des Kundenwerts", f"{fmt.integer(key.horizon_months)} Monate"
          + (f" (gekürzt von {fmt.integer(key.horizon_months_configured)})" if key.horizon_capped else "")),
-        ("Kundinnen und Kunden", fmt.integer(key.n_customers)),
+        (capital(t.people), fmt.integer(key.n_customers)),
         ("davon Wiederholungskäufer im Ausgabenmodell", fmt.integer(key.n_gg)),
         (f"Erwartete Käufe in {fmt.integer(key.prediction_days)} Tagen",
          with_range(key.expected_purchases_total, key.expected_purchases_total_low,
                     key.expected_purchases_total_high, money=False)),
-        ("Mittlerer erwarteter Bonbetrag", fmt.eur(key.mean_expected_spend, 2)),
+        (f"Mittlerer erwarteter {t.order_value}", fmt.eur(key.mean_expected_spend, 2)),
         ("Mittlerer Kundenwert", fmt.eur(key.clv_mean, 2)),
         ("Median des Kundenwerts", fmt.eur(key.clv_median, 2)),
         ("Summe der Kundenwerte", with_range(key.clv_total, key.clv_total_low, key.clv_total_high)),
-        ("Summe der Werte bei Bindung", with_range(key.clv_if_active_total, key.clv_if_active_total_low,
+        ("Summe der Werte bei Verbleib", with_range(key.clv_if_active_total, key.clv_if_active_total_low,
                                                    key.clv_if_active_total_high)),
         ("Abweichung in der Rückprüfung", fmt.pct(key.holdout_pct_error, 1)),
-        ("Anteil der wertvollsten 10 %", fmt.pct(key.clv_top10_share)),
+        ("Anteil der wertvollsten 10 %", share_phrase(key.clv_top10_share)),
         ("Gamma-Gamma-Parameter p / q / v",
          f"{fmt.number(key.gg_p, 2)} / {fmt.number(key.gg_q, 2)} / {fmt.number(key.gg_v, 2)}"),
     ]
@@ -422,38 +471,42 @@ def summary_table(key: ClvKeyFigures) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- chapter summary
 
-def summary(res: ClvResult) -> str:
+def summary(res: ClvResult, audience: str | None = None) -> str:
     """3–5 sentences for the client: activity, expected purchases and CLV with their 80 % ranges and
     horizon, the holdout bias next to the forecast, and the horizon caveat."""
     if not res.ok:
-        return skip_text(res)
+        return skip_text(res, audience)
     k = res.key
+    t = terms(audience)
     if k.n_likely_inactive:
-        share = k.share_likely_inactive
-        first = (f"Von {fmt.integer(k.n_customers)} Kundinnen und Kunden ist nach dem Modell ({model_name(res)}) bei "
-                 f"{fmt.integer(k.n_likely_inactive)} ({fmt.pct(share, 1 if share < 0.01 else 0)}) "
-                 "eher davon auszugehen, dass sie nicht mehr aktiv sind (P(aktiv) unter 50 %).")
+        n = int(k.n_likely_inactive)
+        first = (f"Von {people(k.n_customers, t, 'dat')} ist nach dem Modell ({model_name(res)}) bei "
+                 f"{fmt.integer(n)} ({share_phrase(k.share_likely_inactive)}) eher davon auszugehen, dass "
+                 f"{'sie nicht mehr aktiv sind' if n > 1 else f'diese {t.person} nicht mehr aktiv ist'} "
+                 "(P(aktiv) unter 50 %).")
     else:
-        first = (f"Nach dem Modell ({model_name(res)}) ist keine der {fmt.integer(k.n_customers)} Kundinnen und "
-                 "Kunden eher inaktiv als aktiv (alle P(aktiv) mindestens 50 %).")
+        nobody = "niemand" if t.audience == "b2c" else "keiner"
+        first = (f"Nach dem Modell ({model_name(res)}) ist von {people(k.n_customers, t, 'dat')} {nobody} eher "
+                 "inaktiv als aktiv (alle P(aktiv) "
+                 "mindestens 50 %).")
     parts = [
         first,
         f"Für die nächsten {fmt.integer(k.prediction_days)} Tage erwartet das Modell insgesamt rund "
-        f"{fmt.integer(round(k.expected_purchases_total))} Käufe der heutigen Kundschaft"
+        f"{fmt.integer(round(k.expected_purchases_total))} Käufe der heutigen {t.clientele}"
         f"{range_phrase(k.expected_purchases_total_low, k.expected_purchases_total_high, money=False)}.",
     ]
     if res.has_clv and k.clv_total is not None:
         parts.append(
             f"Der abgezinste Kundenwert (Deckungsbeitrag bei {fmt.pct(k.gross_margin)} Marge, "
             f"{fmt.integer(k.horizon_months)} Monate) beträgt zusammen {fmt.eur(k.clv_total)}"
-            f"{range_phrase(k.clv_total_low, k.clv_total_high)}; davon entfallen {fmt.pct(k.clv_top10_share)} auf "
-            "die wertvollsten 10 % der Kundschaft."
+            f"{range_phrase(k.clv_total_low, k.clv_total_high)}; davon entfallen {share_phrase(k.clv_top10_share)} "
+            f"auf die wertvollsten 10 % der {t.clientele}."
         )
     if k.verdict != "unknown" and k.holdout_pct_error is not None:
         err = k.holdout_pct_error
         parts.append(f"Die Rückprüfung an den letzten {fmt.integer(k.holdout_weeks)} Wochen ergibt eine "
                      f"{_verdict_adjective(k.verdict)} Prognosegüte: Das Modell lag dort "
-                     f"{fmt.pct(abs(err))} {'über' if err > 0 else 'unter'} den tatsächlichen Käufen.")
+                     f"{share_phrase(abs(err))} {'über' if err > 0 else 'unter'} den tatsächlichen Käufen.")
     else:
         parts.append("Die Prognosegüte ließ sich an diesen Daten nicht rückprüfen.")
     if k.horizon_capped:

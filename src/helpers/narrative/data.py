@@ -10,6 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from .. import fmt
+from . import common
 from ..analysis.overview import DataKeyFigures
 from ..report.display import md_escape
 from ..validation import date_table as _date_table
@@ -33,17 +34,14 @@ def _d(value: dt.date) -> str:
     return fmt.date(value)
 
 
-def _people(n: int) -> str:
-    return "einer Kundin bzw. einem Kunden" if n == 1 else f"{fmt.integer(n)} Kundinnen und Kunden"
-
-
-def summary_text(k: DataKeyFigures) -> str:
+def summary_text(k: DataKeyFigures, audience: str | None = None) -> str:
     """Which file, which period, how many lines, customers, purchases and how much revenue."""
     text = (
         f"Grundlage dieses Berichts ist die Datei „{md_escape(k.source_name)}“. Sie enthält nach der Prüfung "
-        f"{fmt.integer(k.lines)} Zeilen von {_people(k.customers)} mit mindestens einem Kauf aus der Zeit vom "
-        f"{_d(k.period_start)} bis zum {_d(k.period_end)}. Daraus ergeben sich {fmt.integer(k.purchases)} Käufe "
-        "(alle Bestellungen einer Person an einem Tag zählen als ein Kauf)"
+        f"{fmt.integer(k.lines)} Zeilen von {common.people(k.customers, audience, case='dat')} mit mindestens "
+        f"einem Kauf aus der Zeit vom {_d(k.period_start)} bis zum {_d(k.period_end)}. Daraus ergeben sich "
+        f"{fmt.integer(k.purchases)} Käufe (alle Bestellungen einer Kundennummer an einem Tag zählen als "
+        "ein Kauf)"
     )
     if k.revenue is not None:
         text += f" mit einem Nettoumsatz von insgesamt {fmt.eur(k.revenue)}."
@@ -70,12 +68,13 @@ def overview_table(k: DataKeyFigures) -> pd.DataFrame:
         ("Letzter Bestelltag", _d(k.period_end)),
         ("Ende des Beobachtungszeitraums", _d(k.observation_end)),
         ("Zeilen", fmt.integer(k.lines)),
-        ("Kundinnen und Kunden (mit mindestens einem Kauf)", fmt.integer(k.customers)),
+        ("Kunden (mit mindestens einem Kauf)", fmt.integer(k.customers)),
         ("Käufe (Kunden-Tage)", fmt.integer(k.purchases)),
     ]
+    rows.append(("Währung", currency_label(k.currency)))
     if k.revenue is not None:
         rows.append(("Nettoumsatz", fmt.eur(k.revenue)))
-    rows.append(("Kundinnen und Kunden mit Kauf in den letzten 12 Monaten", fmt.integer(k.active_customers_12m)))
+    rows.append(("Kunden mit Kauf in den letzten 12 Monaten", fmt.integer(k.active_customers_12m)))
     if k.revenue_12m is not None:
         rows.append(("Nettoumsatz der letzten 12 Monate", fmt.eur(k.revenue_12m)))
     return pd.DataFrame(rows, columns=["Kennzahl", "Wert"])
@@ -145,7 +144,7 @@ def ledger_text(ledger, outlier_table_label: str | None = "tbl-data-outliers",
     neg = ledger.flags.get("nonpositive_customers", 0)
     if neg:
         text += (
-            f" Bei {_people(neg)} "
+            f" Bei {common.people(neg, case='dat')} "
             "ist der Nettoumsatz nach Verrechnung der Retouren null oder negativ."
         )
     return text + customers_ledger_text(ledger)
@@ -179,7 +178,7 @@ def ledger_table(ledger) -> pd.DataFrame:
     ``Zeilen``, ``Kundinnen und Kunden``), then the customers without a remaining purchase and those
     with at least one purchase (the report's customer count); empty without ledger."""
     if ledger is None:
-        return pd.DataFrame(columns=["Prüfschritt", "Zeilen", "Kundinnen und Kunden"])
+        return pd.DataFrame(columns=["Prüfschritt", "Zeilen", "Kunden"])
     return _ledger_table(ledger, customers=True)
 
 
@@ -204,6 +203,53 @@ def sources_text(sources, notes=()) -> str:
     if notes:
         text += " " + " ".join(md_escape(str(n)) for n in notes)
     return text
+
+
+def currency_label(code: str) -> str:
+    """``"USD"`` -> ``"US-Dollar (USD, $)"``, ``"CHF"`` -> ``"Schweizer Franken (CHF)"``."""
+    symbol = fmt.currency_symbol(code)
+    return f"{fmt.currency_name(code)} ({code}" + (f", {symbol})" if symbol != code else ")")
+
+
+def currency_text(currency: str, source=None, has_revenue: bool = True) -> str:
+    """Which currency every amount of the report is in, and where it came from (the data chapter):
+    the revenue column's header, the amounts themselves, a currency column, the setting ``currency``,
+    or assumed (no evidence: „Keine Währung erkennbar; angenommen: Euro“).
+
+    ``source``: :attr:`helpers.analysis.overview.DataResult.currency_source` (``ds.currency_source``).
+    """
+    source = dict(source or {})
+    kind = source.get("source")
+    name = md_escape(currency_label(currency))
+    evidence = md_escape(source.get("evidence", "")) if source.get("evidence") else ""
+    fix = "Einstellung „currency“ mit dem ISO-Code, z. B. USD"
+    if not has_revenue:
+        how = ("so festgelegt in den Einstellungen" if kind == "setting"
+               else f"Standard; eine andere Währung legt die {fix}, fest")
+        return (f"Die Datei enthält keine Umsätze. Geldbeträge des Berichts (etwa Budget und Kontaktkosten) "
+                f"sind in {name} angegeben ({how}).")
+    if kind == "assumed":
+        return (f"Keine Währung erkennbar; angenommen: {md_escape(fmt.currency_name(currency))}. Weder der "
+                "Spaltenkopf der Umsatzspalte noch die Beträge selbst nennen eine Währung. Ist es eine andere, "
+                f"bitte die Währung festlegen ({fix}); umgerechnet wird nie.")
+    if kind == "setting":
+        text = (f"Alle Beträge dieses Berichts sind in {name} angegeben, so festgelegt in den Einstellungen "
+                f"(currency={md_escape(currency)}).")
+        hint = source.get("file_hint")
+        if hint:
+            text += (f" Die Datei selbst deutet auf {md_escape(currency_label(hint))} hin ({evidence}); "
+                     "maßgeblich ist die Einstellung. Umgerechnet wird nicht: Die Beträge werden so ausgewertet, "
+                     "wie sie in der Datei stehen.")
+        elif source.get("agrees") and evidence:
+            text += f" Die Datei nennt dieselbe Währung ({evidence})."
+        return text
+    if kind in ("header", "values", "column"):
+        text = f"Alle Beträge dieses Berichts sind in {name} angegeben; erkannt an: {evidence}."
+        if source.get("dollar_sign"):
+            text += (" Ein Dollarzeichen ohne Landeskennung wird als US-Dollar gelesen; ist eine andere "
+                     "Dollar-Währung gemeint, bitte die Währung festlegen (Einstellung „currency“, z. B. CAD).")
+        return text
+    return f"Alle Beträge dieses Berichts sind in {name} angegeben."
 
 
 def flags_table(ledger) -> pd.DataFrame:
@@ -252,7 +298,7 @@ def columns_text(available: dict[str, bool]) -> str:
         if ok or not _MISSING[c]:
             continue
         if c == "order_id" and not available.get("revenue", False):
-            parts.append("Die Datei enthält keine Bestellnummern; alle Zeilen einer Person an einem Tag "
+            parts.append("Die Datei enthält keine Bestellnummern; alle Zeilen einer Kundennummer an einem Tag "
                          "zählen als ein Kauf.")
         else:
             parts.append(_MISSING[c])

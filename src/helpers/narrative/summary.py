@@ -15,14 +15,15 @@ import pandas as pd
 from .. import fmt, labels
 from ..analysis.summary import SummaryResult, key_fields
 from ..report.display import md_escape
+from .common import count_phrase, people, terms
 
 FIGURE_LABELS = {
-    "customers": "Kundinnen und Kunden im Datenbestand",
+    "customers": "{People} im Datenbestand",
     "revenue": "Nettoumsatz im Beobachtungszeitraum",
     "repeat_rate": "Anteil mit mindestens zwei Käufen (Wiederkaufrate)",
     "clv_total": "Erwarteter Kundenwert (CLV, Deckungsbeitrag)",
     "value_at_risk": "Gefährdeter Deckungsbeitrag",
-    "risk_50": "Kundinnen und Kunden mit Abwanderungsrisiko ab 50 % (kein Kauf in {window} Tagen)",
+    "risk_50": "{People} mit Abwanderungsrisiko ab 50 % (kein Kauf in {window} Tagen)",
     "expected_gain": "Erwarteter Zusatz-Deckungsbeitrag der empfohlenen Kampagne",
 }
 """Summary figure id -> German label (placeholders filled from the chapter's key figures)."""
@@ -43,8 +44,9 @@ def _ok(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _people(n: int) -> str:
-    return "eine Kundin bzw. ein Kunde" if n == 1 else f"{fmt.integer(n)} Kundinnen und Kunden"
+def _terms(res: SummaryResult):
+    """The audience's words (the action plan's audience; consumers when there is no plan)."""
+    return terms(res.audience)
 
 
 def _key(res: SummaryResult, chapter: str, attribute: str) -> Any:
@@ -59,7 +61,7 @@ def _key(res: SummaryResult, chapter: str, attribute: str) -> Any:
 
 
 def _figure_label(res: SummaryResult, fig) -> str:
-    text = FIGURE_LABELS[fig.spec.id]
+    text = FIGURE_LABELS[fig.spec.id].replace("{People}", _terms(res).people)
     if "{window}" in text:
         text = text.format(window=fmt.integer(_key(res, "churn", "window_days")))
     if fig.horizon_months:
@@ -67,8 +69,29 @@ def _figure_label(res: SummaryResult, fig) -> str:
     return text
 
 
-def _figure_value(fig) -> str:
+def _not_computable(res: SummaryResult, fig) -> str | None:
+    """Why a figure the chapter reports as a number is in fact not computable (``None`` = it is).
+
+    A count of customers at risk is only a statement when some customer has a risk; a campaign gain
+    only when the action plan could compute a gain per contact (value and risk known)."""
+    if fig.spec.id == "risk_50":
+        k = res.keys.get("churn")
+        if k is not None and not (k.n_risk_model + k.n_risk_fallback):
+            return "nicht berechenbar (kein Abwanderungsrisiko)"
+    if fig.spec.id == "expected_gain":
+        k = res.keys.get("actions")
+        if k is not None and k.priority_basis != "gain":
+            why = "kein Kundenwert" if k.value_basis == "none" else "kein Abwanderungsrisiko"
+            return f"nicht berechenbar ({why})"
+        if k is not None and not k.contacts:
+            return f"{fmt.eur(0)} (keine Kampagne lohnt sich)"
+    return None
+
+
+def _figure_value(fig, res: SummaryResult | None = None) -> str:
     """The number; with its 80 % range when the chapter computed one."""
+    if res is not None and (why := _not_computable(res, fig)) is not None:
+        return why
     show = _FORMAT[fig.spec.kind]
     text = show(fig.value)
     if fig.low is not None and fig.high is not None:
@@ -82,7 +105,7 @@ def key_figure_table(res: SummaryResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Kennzahl": [_figure_label(res, f) for f in res.figures],
-            "Wert": [_figure_value(f) for f in res.figures],
+            "Wert": [_figure_value(f, res) for f in res.figures],
             "Kapitel": [labels.chapter_title(f.spec.chapter) for f in res.figures],
         },
         columns=["Kennzahl", "Wert", "Kapitel"],
@@ -97,7 +120,7 @@ def intro(res: SummaryResult, client: str) -> str:
     first = pd.Timestamp(_key(res, "data", "period_start"))
     end = pd.Timestamp(_key(res, "data", "observation_end"))
     return (
-        f"Dieser Bericht wertet die Käufe von {_people(int(n))} von {md_escape(client)} aus, "
+        f"Dieser Bericht wertet die Käufe von {people(int(n), _terms(res), 'dat')} von {md_escape(client)} aus, "
         f"im Zeitraum vom {fmt.date(first)} bis zum {fmt.date(end)}."
     )
 
@@ -111,7 +134,10 @@ RETAIN_SEGMENTS = frozenset({"at_risk", "cannot_lose", "about_to_sleep", "need_a
 """Segments whose campaign wins back or keeps customers (the others grow existing relationships)."""
 TIMING = {"high": "Start in 30 Tagen", "medium": "Start in 60 Tagen", "low": "Start in 90 Tagen"}
 """Timing by the action plan's priority id."""
-KPI = {"retain": "Wiederkaufquote nach 90 Tagen", "grow": "Deckungsbeitrag je Kunde nach 90 Tagen"}
+KPI = {"retain": "Anteil mit erneutem Kauf nach 90 Tagen",
+       "grow": "Deckungsbeitrag je {one} nach 90 Tagen"}
+"""Success measure by campaign type (``{one}``: "Kundin oder Kunde" / "Firmenkunde"), each against the
+control group."""
 CONTROL_SHARE = 0.10
 """Share of each campaign's target list held back as control group (measurement advice)."""
 
@@ -120,17 +146,19 @@ def action_items(res: SummaryResult) -> list[str]:
     """One German line per planned campaign: segment, contacts, expected gain with its range, the action,
     owner role, timing and KPI (numbers are the action plan's)."""
     audience = res.audience if res.audience in OWNERS else "b2c"
+    one = "Kundin oder Kunde" if audience == "b2c" else "Firmenkunde"
     items = []
     for a in res.actions:
         kind = "retain" if a.segment in RETAIN_SEGMENTS else "grow"
-        contacts = "1 Kontakt" if a.contacts == 1 else f"{fmt.integer(a.contacts)} Kontakte"
-        action = res.segment_actions.get(a.segment) or labels.segment_action(a.segment)
+        contacts = count_phrase(a.contacts, "Kontakt", "Kontakte")
+        action = labels.audience_action(a.segment, res.segment_actions.get(a.segment)
+                                        or labels.segment_action(a.segment), audience)
         items.append(
             f"**{md_escape(labels.segment(a.segment))}:** {md_escape(action)} {contacts} für "
             f"{fmt.eur(a.cost)}, erwartet {fmt.eur(a.expected_gain)} Zusatz-Deckungsbeitrag "
             f"({fmt.eur(a.expected_gain_low)} bis {fmt.eur(a.expected_gain_high)}). "
             f"*{OWNERS[audience][kind]}; {TIMING.get(a.priority, TIMING['low'])}; "
-            f"Erfolgskennzahl: {KPI[kind]}.*"
+            f"Erfolgskennzahl: {KPI[kind].format(one=one)}.*"
         )
     return items
 
@@ -141,6 +169,12 @@ def actions_markdown(res: SummaryResult) -> str:
     if not items:
         if "actions" not in res.keys:
             return "Ein Maßnahmenplan liegt für diese Daten nicht vor (@sec-actions)."
+        k = res.keys["actions"]
+        if k.priority_basis != "gain":
+            why = ("ein Kundenwert in " + fmt.currency_name() if k.value_basis == "none" else "ein Abwanderungsrisiko")
+            return (f"**Kein Budgetvorschlag:** Für diese Daten fehlt {why}; was ein Kontakt einbringt, ist deshalb "
+                    "nicht berechenbar. Welche Segmente zuerst angesprochen werden sollten, zeigt der Maßnahmenplan "
+                    "(@sec-actions).")
         return ("**Keine Kampagne empfohlen:** Unter den Annahmen des Maßnahmenplans bringt kein Kontakt mehr "
                 "zusätzlichen Deckungsbeitrag, als er kostet (@sec-actions).")
     head = (f"Die {fmt.integer(len(items))} Kampagnen mit dem größten erwarteten Zusatz-Deckungsbeitrag "
@@ -164,8 +198,8 @@ def flow_sentence(res: SummaryResult) -> str:
     span = (f"vom {fmt.date(pd.Timestamp(start))} bis {fmt.date(pd.Timestamp(end))}"
             if start is not None and end is not None else "im letzten Zeitraum")
     return (
-        f"**Kundenbewegung {span}:** {fmt.integer(_key(res, 'economics', 'flow_active_previous'))} aktive "
-        f"Kundinnen und Kunden zu Beginn, {fmt.integer(_key(res, 'economics', 'flow_new'))} neu gewonnen, "
+        f"**Kundenbewegung {span}:** zu Beginn {people(_key(res, 'economics', 'flow_active_previous'), _terms(res))} "
+        f"aktiv, {fmt.integer(_key(res, 'economics', 'flow_new'))} neu gewonnen, "
         f"{fmt.integer(_key(res, 'economics', 'flow_reactivated'))} zurückgewonnen, "
         f"{fmt.integer(_key(res, 'economics', 'flow_lost'))} verloren; "
         f"{fmt.integer(_key(res, 'economics', 'flow_active'))} aktiv am Ende (@sec-economics)."
@@ -182,7 +216,7 @@ def stale_warning(res: SummaryResult) -> str:
     return (
         f"**Achtung, alte Daten:** Die Daten enden am {fmt.date(pd.Timestamp(res.observation_end))}, {age} vor "
         f"dem Berichtsdatum ({fmt.date(pd.Timestamp(res.report_date))}). Alle Aussagen zu aktuellem Risiko, "
-        "aktiven Kunden und Prognosen beziehen sich auf das Datenende, nicht auf heute."
+        f"aktiven {_terms(res).people} und Prognosen beziehen sich auf das Datenende, nicht auf heute."
     )
 
 
@@ -190,14 +224,16 @@ def limitations(res: SummaryResult) -> str:
     """Which models were skipped, in German (empty string when all ran)."""
     parts = []
     if "clv" in res.skipped:
-        why = CLV_SKIP_TEXT.get(res.skipped["clv"], "die Daten dafür nicht ausreichen")
+        why = CLV_SKIP_TEXT.get(res.skipped["clv"], "die Daten dafür nicht ausreichen").replace(
+            "Kundinnen und Kunden", _terms(res).people)
         parts.append(f"Die Kaufprognose und der Kundenwert (@sec-clv) entfallen, weil {why}.")
     elif "clv" in res.keys and not _ok(_key(res, "clv", "clv_total")):
-        parts.append("Der Kundenwert in Euro (@sec-clv) entfällt; die Kaufprognose liegt vor.")
+        parts.append(f"Der Kundenwert in {fmt.currency_name()} (@sec-clv) entfällt; die Kaufprognose liegt vor.")
     if "churn" in res.skipped:
         from .churn import skip_sentence
 
-        parts.append("Die Abwanderungsprognose (@sec-churn) entfällt: " + skip_sentence(res.skipped["churn"]))
+        parts.append("Die Abwanderungsprognose (@sec-churn) entfällt: "
+                     + skip_sentence(res.skipped["churn"], res.audience))
     if not parts:
         return ""
     return "**Grenzen dieses Berichts:** " + " ".join(parts)

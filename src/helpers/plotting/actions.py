@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from .. import labels
-from .style import BRAND, axis_format, new_figure
+from .style import BRAND, axis_format, money_axis_label, new_figure
 
 _PRIORITY_COLORS = {"high": "negative", "medium": "accent", "low": "neutral"}
 
@@ -20,7 +20,7 @@ def value_by_segment(matrix: pd.DataFrame, column: str = "value_at_risk"):
     colors = [BRAND.colors[_PRIORITY_COLORS.get(p, "neutral")] for p in m["priority"]]
     ax.barh(m["segment"].map(labels.segment), m[column].fillna(0.0), color=colors)
     label = "Gefährdeter Deckungsbeitrag" if column == "value_at_risk" else "Kundenwert"
-    ax.set(xlabel=label, ylabel="")
+    ax.set(xlabel=money_axis_label(label), ylabel="")
     axis_format(ax, "x", "eur")
     ax.xaxis.set_major_locator(MaxNLocator(5))  # long German amounts must not overlap
     ax.grid(axis="y", visible=False)
@@ -50,7 +50,7 @@ def budget_by_segment(per_segment: pd.DataFrame):
                     label="Spanne der Wirkung")
     ax.barh(y - 0.2, s["cost"], height=0.4, color=BRAND.colors["neutral"], label="Kosten der Kontakte")
     ax.set_yticks(y, s["segment"].map(labels.segment))
-    ax.set(xlabel="Betrag", ylabel="")
+    ax.set(xlabel=money_axis_label("Betrag"), ylabel="")
     axis_format(ax, "x", "eur")
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.grid(axis="y", visible=False)

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from .. import fmt
-from .style import BRAND, axis_format, new_figure
+from .style import BRAND, axis_format, chart_money, money_axis_label, new_figure
 
 _COLORS = {"recency": "secondary", "frequency": "positive", "bgnbd_purchases": "primary",
            "pareto_alive": "primary", "mbgnbd_alive": "primary", "bgnbd_alive": "neutral",
@@ -142,7 +142,7 @@ def risk_value_matrix(matrix: pd.DataFrame):
     for r in range(3):
         for c in range(3):
             v = float(loss.iloc[r, c])
-            ax.text(c, r, f"{fmt.eur(v)}\n{fmt.integer(count.iloc[r, c])} Kunden", ha="center", va="center",
+            ax.text(c, r, f"{chart_money(v)}\n{fmt.integer(count.iloc[r, c])} Kunden", ha="center", va="center",
                     fontsize=8, color="white" if v > 0.6 * vmax else BRAND.colors["text"])
     ax.set_xticks(range(3), [GROUP_NAMES[g] for g in loss.columns])
     ax.set_yticks(range(3), [GROUP_NAMES[g] for g in loss.index])
@@ -151,6 +151,7 @@ def risk_value_matrix(matrix: pd.DataFrame):
     ax.grid(False)
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
     axis_format(cb.ax, "y", "eur")
+    cb.set_label(money_axis_label("Gefährdeter Deckungsbeitrag"))
     return fig
 
 

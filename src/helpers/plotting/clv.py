@@ -44,7 +44,7 @@ def _heatmap(grid: pd.DataFrame, title: str, cbar_label: str, kind: str, decimal
     extent = (rec[0] - step / 2, rec[-1] + step / 2, grid.index[-1] + 0.5, grid.index[0] - 0.5)
     im = ax.imshow(data, aspect="auto", cmap=plt.get_cmap(BRAND.sequential), extent=extent,
                    vmin=0, vmax=1 if kind == "pct" else None, interpolation="nearest")
-    ax.set(xlabel="Wochen zwischen erstem und letztem Kauf (Recency)",
+    ax.set(xlabel="Wochen zwischen erstem und letztem Kauf (Kaufspanne)",
            ylabel="Wiederholungskäufe (Frequency)", title=title)
     ax.grid(False)
     axis_format(ax, "x", "int")

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from .. import fmt
-from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format
+from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, money_axis_label
 
 
 def monthly(summary: pd.DataFrame):
@@ -24,7 +24,7 @@ def monthly(summary: pd.DataFrame):
     if has_rev:
         ax = axes[0]
         ax.bar(x + pd.Timedelta(days=15), summary["revenue"], width=20, color=BRAND.colors["primary"])
-        ax.set(title="Nettoumsatz je Monat", ylabel="Nettoumsatz")
+        ax.set(title="Nettoumsatz je Monat", ylabel=money_axis_label("Nettoumsatz"))
         axis_format(ax, "y", "eur")
     ax = axes[-1]
     ax.plot(x + pd.Timedelta(days=15), summary["customers"], color=BRAND.colors["accent"], marker="o", ms=2.5, lw=1.5)

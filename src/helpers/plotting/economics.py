@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import fmt
 from ..narrative.economics import GROUP_LABELS
-from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, new_figure
+from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, money_axis_label, new_figure
 
 
 def group_shares(groups: pd.DataFrame):
@@ -145,7 +145,7 @@ def whatif_bars(table: pd.DataFrame):
            label="Zusätzlicher Deckungsbeitrag")
     ax.set_xticks(x, [f"Jahr {int(t)}" for t in table["year"]])
     axis_format(ax, "y", "eur")
-    ax.set_ylabel("Euro")
+    ax.set_ylabel(money_axis_label("Betrag"))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
     return fig
 

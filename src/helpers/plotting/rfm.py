@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import fmt, labels
-from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, new_figure
+from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, chart_money, money_axis_label, new_figure
 
 
 def rf_heatmap(grid: pd.DataFrame, kind: str = "count"):
@@ -21,11 +21,12 @@ def rf_heatmap(grid: pd.DataFrame, kind: str = "count"):
         annot = grid.apply(lambda c: c.map(fmt.integer))
         label = "Kunden"
     else:
-        annot = grid.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else fmt.eur(v)))
-        label = "Durchschnittlicher Umsatz je Kunde"
+        annot = grid.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else chart_money(v)))
+        label = money_axis_label("Durchschnittlicher Umsatz je Kunde")
     from matplotlib.ticker import FuncFormatter
 
-    cbar_fmt = FuncFormatter(lambda v, _: fmt.integer(v) if kind == "count" else fmt.eur(v))
+    code = fmt.currency_code()
+    cbar_fmt = FuncFormatter(lambda v, _: fmt.integer(v) if kind == "count" else chart_money(v, currency=code))
     sns.heatmap(grid.astype(float), ax=ax, cmap=BRAND.sequential, annot=annot, fmt="", annot_kws={"fontsize": 8}, xticklabels=True, yticklabels=True,
                 linewidths=0.5, linecolor="white", cbar_kws={"label": label, "format": cbar_fmt})
     ax.grid(False)

@@ -116,17 +116,35 @@ def new_figure(height: float = 3.4, ncols: int = 1, width: float = A4_TEXT_WIDTH
     return plt.subplots(1, ncols, figsize=(width, height), constrained_layout=True)
 
 
+def chart_money(value: float | None, decimals: int = 0, currency: str | None = None) -> str:
+    """An amount for chart text in the report's currency (``fmt.money``), ``$`` escaped so that
+    matplotlib never reads two amounts as math: ``"1.234 $"``, ``"1.234 €"``."""
+    from .. import fmt
+
+    return fmt.money(value, decimals, currency=currency).replace("$", r"\$")
+
+
+def money_axis_label(text: str) -> str:
+    """Axis or colorbar label with the report's currency: ``"Nettoumsatz"`` -> ``"Nettoumsatz (€)"``,
+    ``"Nettoumsatz ($)"`` for a US-dollar report (``fmt.money_label``; ``$`` escaped for matplotlib)."""
+    from .. import fmt
+
+    return fmt.money_label(text).replace("$", r"\$")
+
+
 def axis_format(ax, which: Literal["x", "y"] = "y",
                 kind: Literal["int", "eur", "pct", "number"] = "int", decimals: int = 0) -> None:
-    """German tick labels: ``kind`` 'int' (1.234), 'eur' (1.234 €), 'pct' (share 0.63 -> 63 %)."""
+    """German tick labels: ``kind`` 'int' (1.234), 'eur' (money in the report's currency when the
+    chart is made, ``fmt.currency_code()``: 1.234 €, 1.234 $), 'pct' (share 0.63 -> 63 %)."""
     from matplotlib.ticker import FuncFormatter
 
     from .. import fmt
 
+    code = fmt.currency_code()
     funcs = {
         "int": lambda v, _: fmt.number(v, decimals),
         "number": lambda v, _: fmt.number(v, decimals),
-        "eur": lambda v, _: fmt.eur(v, decimals),
+        "eur": lambda v, _: chart_money(v, decimals, currency=code),
         "pct": lambda v, _: fmt.pct(v, decimals),
     }
     axis = ax.yaxis if which == "y" else ax.xaxis

@@ -2,13 +2,19 @@
 
 A chapter notebook shows report content in exactly three ways (see docs/architecture.md):
 
-- :func:`show_text` – generated German sentences (``text/markdown`` output);
+- :func:`show_text` – generated German sentences (``text/markdown`` output plus HTML for JupyterLab);
 - :func:`show_table` – a captioned table (``text/markdown`` pipe table plus HTML for JupyterLab);
 - a matplotlib figure in a cell with ``#| label: fig-...`` and ``#| fig-cap: "..."`` options.
 
 Everything that comes from the client's data (names, categories) must pass
 through :func:`md_escape` before it becomes Markdown; :func:`show_table` does that
 for every cell.
+
+The report assembler reads only ``text/markdown`` (with Quarto cross-references such as
+``@fig-rfm-heatmap`` and labels ``{#tbl-x}``). JupyterLab prefers ``text/html`` over Markdown, so
+both display objects also carry an HTML version for the lab in which references read as German
+words („Abbildung“, „Tabelle“, „Kapitel „Abwanderungsprognose““) and label attributes are removed
+(:func:`lab_markdown`).
 """
 
 from __future__ import annotations
@@ -62,6 +68,41 @@ def column_widths(cells: pd.DataFrame, align: Mapping[str, str]) -> list[int] | 
     return widths
 
 
+_XREF = re.compile(r"(?<![\w@\\])-?@(fig|tbl|sec)-([a-z0-9]+(?:-[a-z0-9]+)*)")
+_ATTR = re.compile(r"[ \t]*\{#(?:fig|tbl|sec)-[a-z0-9-]+[^}\n]*\}")
+_XREF_WORD = {"fig": "Abbildung", "tbl": "Tabelle", "sec": "Kapitel"}
+
+
+def _xref_word(kind: str, name: str) -> str:
+    if kind == "sec":
+        from ..labels import CHAPTER_TITLES
+
+        title = CHAPTER_TITLES.get(name)
+        if title:
+            return f"Kapitel „{title}“"
+    return _XREF_WORD[kind]
+
+
+def lab_markdown(text: str) -> str:
+    """``text`` as a reader of the notebook in JupyterLab should see it: Quarto cross-references
+    (``@fig-…``, ``@tbl-…``, ``@sec-…``) become „Abbildung“, „Tabelle“ and „Kapitel „Titel““, label
+    attributes (``{#tbl-x}``, ``{#sec-x}``) are removed. Escaped ``\\@`` (client data) is kept.
+    """
+    text = _ATTR.sub("", text)
+    return _XREF.sub(lambda m: _xref_word(m.group(1), m.group(2)), text)
+
+
+def lab_html(text: str) -> str:
+    """HTML of :func:`lab_markdown` ``(text)`` for JupyterLab (pandoc; plain text if pandoc fails)."""
+    md = lab_markdown(text)
+    try:
+        import pypandoc
+
+        return pypandoc.convert_text(md, "html", format="markdown-citations", extra_args=["--mathjax"])
+    except Exception:  # pragma: no cover - pandoc ships with pypandoc-binary
+        return f'<div style="white-space: pre-wrap">{html.escape(md)}</div>'
+
+
 def md_escape(text: object) -> str:
     """Escape ``text`` so pandoc Markdown (and Quarto) print it literally.
 
@@ -80,6 +121,9 @@ class Markdown:
 
     def _repr_markdown_(self) -> str:
         return self.text
+
+    def _repr_html_(self) -> str:  # JupyterLab only; the assembler reads text/markdown
+        return lab_html(self.text)
 
     def __repr__(self) -> str:  # shown as text/plain; never used in the report
         return self.text
@@ -153,8 +197,8 @@ class Table:
 
     def _repr_html_(self) -> str:
         body = self.cells.to_html(index=False, escape=True)
-        cap = f"<p><b>{html.escape(self.caption)}</b></p>"
-        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        cap = f"<p><b>{html.escape(lab_markdown(self.caption))}</b></p>"
+        note = f"<p><i>{html.escape(lab_markdown(self.note))}</i></p>" if self.note else ""
         return cap + body + note
 
     def __repr__(self) -> str:

@@ -39,6 +39,8 @@ RESET_SOURCE = (
 )
 """Runs before every chapter in the shared kernel: empty namespace, no open figures."""
 RESET_TAG = "kundenwert-reset"
+REPORT_SKIP_TAGS = frozenset({"teaching", "exercise", "solution"})
+"""Course cells the client report does not run."""
 
 
 class ChapterRun(NamedTuple):
@@ -97,8 +99,13 @@ def execute_chapters(
     cwd: Path,
     on_chapter: Callable[[int], None] | None = None,
     timeout: int | None = None,
+    skip_tags: frozenset[str] = frozenset(),
 ) -> dict[str, Path]:
     """Execute several chapters in ONE kernel (imports are paid once), in list order.
+
+    Code cells with a tag in ``skip_tags`` are not run (the client report skips the course's
+    ``teaching``/``exercise``/``solution`` cells: their output never reaches the PDF, and report
+    cells never depend on them).
 
     ``parameters`` are injected exactly like papermill does (a cell tagged ``injected-parameters``
     after the ``parameters`` cell); ``None`` runs the notebooks with their default parameters
@@ -118,6 +125,10 @@ def execute_chapters(
     merged = new_notebook(metadata={"kernelspec": dict(KERNELSPEC)})
     starts: list[int] = []
     for nb in notebooks:
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if cell.cell_type == "code" and skip_tags.intersection(tags) and SKIP_TAG not in tags:
+                cell.metadata["tags"] = [*tags, SKIP_TAG]
         starts.append(len(merged.cells))
         merged.cells.append(new_code_cell(RESET_SOURCE, metadata={"tags": ["remove-cell", RESET_TAG]}))
         merged.cells.extend(nb.cells)

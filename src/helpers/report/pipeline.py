@@ -5,7 +5,9 @@
 2. compute every chapter's result once (:func:`helpers.chapters.compute_all`) and store them in
    ``work/results/`` (:func:`helpers.session.write_results`);
 3. write the CRM target lists of the action plan to ``zielgruppen/``
-   (:func:`helpers.export.write_action_lists`);
+   (:func:`helpers.export.write_action_lists`); steps 2, 3 and 5 run inside
+   ``fmt.use_currency(ds.currency)`` (the notebooks' sessions set it themselves), so money is
+   formatted in the data's currency everywhere;
 4. execute the chapter notebooks in report order (:data:`helpers.chapters.CHAPTERS`) with the
    parameters ``data_path``, ``client_name``, ``settings``, ``work_dir``: each notebook's session
    reads the stored dataset and results, so every number is the one computed in step 2;
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,7 +40,7 @@ from ..config import NOTEBOOK_DIR, REPORTS_DIR, ReportConfig
 from ..exceptions import ConfigError, RenderError, translate_error
 from . import checks
 from .assemble import ReportMeta, assemble
-from .execute import ChapterRun, execute_chapters
+from .execute import REPORT_SKIP_TAGS, ChapterRun, execute_chapters
 from .outdir import CLI_HINT, ClientFolder, client_dir
 from .render import choose_engine, prepare_build_dir, render
 from .slug import client_slug
@@ -73,6 +76,18 @@ def _meta(cfg: ReportConfig, ds, logo_name: str | None) -> ReportMeta:
         logo=logo_name,
         pseudonymized=cfg.pseudonymize,
     )
+
+
+_MONEY_DOLLAR = re.compile("(\u00a0[A-Z]{0,3})\\$")
+
+
+def escape_money_dollars(md: str) -> str:
+    """Write the ``$`` of amounts formatted by :func:`helpers.fmt.money` (``"12\u00a0$"``,
+    ``"5\u00a0CA$"``) as the entity ``&#36;``: two of them in one paragraph would otherwise open and
+    close TeX math in pandoc (an entity is a literal ``$`` for pandoc and no ``\\$`` that the
+    document checks could mistake for a formula). Only a ``$`` right after the amount's no-break
+    space (and an optional code prefix) is touched, so intended math of teaching cells is unaffected."""
+    return _MONEY_DOLLAR.sub(lambda m: m.group(1) + "&#36;", md)
 
 
 def check_inputs(cfg: ReportConfig, engine: str) -> str:
@@ -192,11 +207,12 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
     n = len(chapters) + 1
     if progress is not None:
         progress(cfg.client_name, COMPUTE_STEP, 1, n)
-    results = chapter_registry.compute_all(ds, cfg)
-    session.write_results(results, work)
-    lists = build / TARGET_LIST_DIR
-    lists.mkdir()
-    export.write_action_lists(results["actions"], lists, cfg)
+    with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
+        results = chapter_registry.compute_all(ds, cfg)
+        session.write_results(results, work)
+        lists = build / TARGET_LIST_DIR
+        lists.mkdir()
+        export.write_action_lists(results["actions"], lists, cfg)
 
     nb_out = build / "notebooks"
     figures = build / "figures"
@@ -210,15 +226,18 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
     executed = execute_chapters(
         [ChapterRun(ch.slug, ch.title, ch.path, nb_out / ch.notebook) for ch in chapters],
         notebook_parameters(data_path, cfg, work), cwd=NOTEBOOK_DIR, on_chapter=on_chapter,
+        skip_tags=REPORT_SKIP_TAGS,  # course cells never reach the PDF: don't spend time on them
     )
 
     logo_name = prepare_build_dir(build, cfg.logo_path)
-    md = assemble([(ch.slug, executed[ch.slug]) for ch in chapters], _meta(cfg, ds, logo_name), figures)
-    md_path = build / MARKDOWN_NAME
-    md_path.write_text(md, "utf-8")
-    _, warns = render(md_path, pdf, engine)
-    for w in warns:
-        log.warning("Typst: %s", w)
-    checks.check_report(md_path, pdf, log)  # German warnings for text no client should read
+    with fmt.use_currency(ds.currency):
+        md = assemble([(ch.slug, executed[ch.slug]) for ch in chapters], _meta(cfg, ds, logo_name), figures)
+        md = escape_money_dollars(md)
+        md_path = build / MARKDOWN_NAME
+        md_path.write_text(md, "utf-8")
+        _, warns = render(md_path, pdf, engine)
+        for w in warns:
+            log.warning("Typst: %s", w)
+        checks.check_report(md_path, pdf, log)  # German warnings for text no client should read
     _point_notebooks_at(nb_out, build, folder.target)
     return folder.final(pdf)
