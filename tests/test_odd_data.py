@@ -515,8 +515,6 @@ def test_pdf_uses_the_preferred_terms(pdfs, name):
     assert hits == [], [str(h) for h in hits]
 
 
-@pytest.mark.xfail(strict=False, reason="the chapter notebooks pass the audience to the narratives only after the "
-                                        "notebook-text changes of issue 15 are applied")
 def test_b2b_pdf_speaks_of_firms(pdfs):
     pages = checks.pdf_page_texts(pdfs["b2b"])
     start = next(i for i, p in enumerate(pages) if "Warum Bestandskunden zählen" in p and i > 2)

@@ -161,7 +161,7 @@ def test_appendix_settings_table_lists_every_setting_in_german():
     assert shown["Beobachtungsende (Stichtag)"] == "30.06.2026 – letzter Tag mit Bestellungen"
     assert shown["Kampagnenbudget (Annahme)"] == fmt.eur(1234.5)                     # set: shown as set
     assert shown["Kosten je Kontakt (Annahme)"] == f"{fmt.eur(50, 2)} – Standard der Zielgruppe"
-    assert shown["Zielgruppe (Privatkundschaft oder Firmenkunden)"] == "Firmenkunden (B2B) – aus den Daten erkannt"
+    assert shown["Zielgruppe des Berichts (B2C oder B2B)"] == "Firmenkunden (B2B) – aus den Daten erkannt"
     uplift_rows = [l for l in table["Einstellung"] if l.startswith("Erwartete Wirkung eines Kontakts")]
     assert len(uplift_rows) == len(cfg.actions.segment_uplift)
 

@@ -285,7 +285,7 @@ SETTING_LABELS: Mapping[str, tuple[str, str]] = {
     "gross_margin": ("Deckungsbeitragsmarge (Anteil am Nettoumsatz)", "pct"),
     "pseudonymize": ("Kundennummern pseudonymisiert", "bool"),
     "min_customers": ("Mindestzahl Kunden", "int"),
-    "audience": ("Zielgruppe (Privatkundschaft oder Firmenkunden)", "audience"),
+    "audience": ("Zielgruppe des Berichts (B2C oder B2B)", "audience"),
     "data.column_map": ("Spaltenzuordnung", "map"),
     "data.sheet": ("Excel-Tabellenblatt", "auto"),
     "data.separator": ("CSV-Trennzeichen", "auto"),
