@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .config import NOTEBOOK_DIR, PROJECT_ROOT, REPORTS_DIR, TEMPLATE_DIR, ReportConfig, client_settings
-from .exceptions import ConfigError, KundenwertError, translate_error, yaml_error_text
+from .exceptions import ConfigError, KundenwertError, read_yaml, translate_error
 from .progress import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, ProgressDisplay, format_duration
 from .report.outdir import FAILED_DIR, ClientFolder, check_out_dir, check_owner, client_dir
 from .report.render import ENGINES
@@ -151,21 +151,10 @@ def load_batch_file(path: str | Path, out_dir: str | Path | None = None,
     ``out_dir`` / ``engine`` (command line) override ``defaults:``. Data paths and
     ``defaults.out`` are relative to the YAML file; ``out_dir`` to the working directory.
     """
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Die Batch-Datei „{path}“ wurde nicht gefunden.")
-    try:
-        doc = yaml.safe_load(path.read_text("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"Die Batch-Datei „{path.name}“ ist nicht UTF-8-kodiert.") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(yaml_error_text(exc, path).replace("Die Datei", "Die Batch-Datei", 1)) from exc
-    except OSError as exc:
-        german = translate_error(exc)
-        raise ConfigError(f"Die Batch-Datei „{path}“ kann nicht gelesen werden. "
-                          f"{german if german is not None else exc}") from exc
+    doc = read_yaml(path, "Batch-Datei")
     if not isinstance(doc, Mapping):
         raise ConfigError(f"Die Batch-Datei „{path.name}“ muss die Abschnitte „defaults:“ und "
                           "„clients:“ enthalten.")

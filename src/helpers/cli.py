@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from . import batch
 from .config import client_settings
-from .exceptions import ConfigError, KundenwertError, translate_error, yaml_error_text
+from .exceptions import ConfigError, KundenwertError, read_yaml, translate_error
 from .report.render import ENGINES
 
 _GERMAN = {
@@ -124,21 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read_client_yaml(path: Path) -> dict:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"Die Konfigurationsdatei „{path}“ wurde nicht gefunden.") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"Die Konfigurationsdatei „{path}“ ist nicht UTF-8-kodiert. Bitte als "
-                          "UTF-8 speichern.") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(yaml_error_text(exc, path).replace("Die Datei", "Die Konfigurationsdatei", 1)) from None
-    except OSError as exc:
-        german = translate_error(exc)
-        raise ConfigError(f"Die Konfigurationsdatei „{path}“ kann nicht gelesen werden. "
-                          f"{german if german is not None else exc}") from None
+    data = read_yaml(path, "Konfigurationsdatei") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"Die Konfigurationsdatei „{path}“ muss Schlüssel wie data, name, settings enthalten.")
     allowed = {"data", "name", "client", "map", "column_map", "settings", "engine", "out"}

@@ -206,3 +206,24 @@ def translate_error(exc: BaseException, data_path: str | Path | None = None) -> 
     if isinstance(exc, yaml.YAMLError):
         return ConfigError(yaml_error_text(exc, getattr(exc, "kundenwert_path", "YAML")))
     return None
+
+
+def read_yaml(path: str | Path, kind: str = "Datei") -> object:
+    """Parsed YAML of ``path``; every failure a German :class:`ConfigError` naming ``kind``
+    (e.g. "Konfigurationsdatei", "Batch-Datei"): missing, not UTF-8, broken YAML (line, column),
+    unreadable (OS error in German)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Die {kind} „{path}“ wurde nicht gefunden.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Die {kind} „{path}“ ist nicht UTF-8-kodiert. Bitte als UTF-8 speichern.") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_error_text(exc, path).replace("Die Datei", f"Die {kind}", 1)) from None
+    except OSError as exc:
+        german = translate_error(exc)
+        raise ConfigError(f"Die {kind} „{path}“ kann nicht gelesen werden. "
+                          f"{german if german is not None else exc}") from None
