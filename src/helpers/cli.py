@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from . import batch
 from .config import client_settings
-from .exceptions import ConfigError, KundenwertError, read_yaml, translate_error
+from .exceptions import ConfigError, read_yaml, translate_error
 from .report.render import ENGINES
 
 _GERMAN = {

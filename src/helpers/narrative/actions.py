@@ -18,7 +18,7 @@ from ..analysis import actions as act
 from ..analysis import crosssell as cs
 from ..export import LISTS_FOLDER, WORKBOOK_NAME, segment_list_names
 from ..report.display import md_escape
-from .common import (MIN_GROUP_SIZE, capital, count_phrase, group_ok, join_and, people, pronoun, share_phrase, terms,
+from .common import (MIN_GROUP_SIZE, count_phrase, group_ok, join_and, people, pronoun, share_phrase, terms,
                      verb)
 
 STATUS_LABELS = {
