@@ -336,7 +336,7 @@ SETTING_LABELS: Mapping[str, tuple[str, str]] = {
     "actions.uplift_high_factor": ("Wirkung im günstigen Fall (Vielfaches der Annahme)", "number1"),
     "actions.min_risk": ("Kein Kontakt bei Abwanderungsrisiko unter", "pct"),
     "actions.min_value": ("Kein Kontakt bei Kundenwert unter (leer = Kosten eines Kontakts)", "eur2"),
-    "actions.roi_plausible_max": ("Plausibilitätsgrenze des ROI (darüber kein Ausweis)", "pct"),
+    "actions.roi_plausible_max": ("Plausibilitätsgrenze des ROI (darüber kein Ausweis)", "times"),
     "actions.forecast_ratio_max": ("Prüfgrenze Prognose zu Vorjahresumsatz je Segment (Vielfaches)", "number1"),
     "actions.max_list_rows": ("Höchstzahl Zeilen je Tabellenblatt der Zielgruppenliste", "int"),
 }

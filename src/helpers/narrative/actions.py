@@ -421,7 +421,7 @@ def assumptions_table(res: "act.ActionsResult", settings) -> pd.DataFrame:
         ("Kein Kontakt bei Risiko unter", fmt.pct(settings.min_risk)),
         ("Kein Kontakt bei Wert unter", fmt.eur(k.min_value, 2)),
         ("Erreichbar", f"letzter Kauf vor weniger als {fmt.integer(settings.reach_days)} Tagen"),
-        ("Plausibilitätsgrenze des ROI", fmt.pct(k.roi_plausible_max)),
+        ("Plausibilitätsgrenze des ROI", f"{fmt.number(k.roi_plausible_max, 0)}-faches der Kosten"),
     ]
     return pd.DataFrame(rows, columns=["Annahme", "Wert"])
 
@@ -431,7 +431,7 @@ def allocation_note(low_factor: float = 0.5, high_factor: float = 1.5, per_segme
     """Explanation of the budget table; names the plausibility bound when a segment's ROI is hidden."""
     hidden = (per_segment is not None and roi_max is not None
               and bool((per_segment["roi"] > roi_max).any()))
-    bound = (f" „nicht ausgewiesen“ = rechnerisch über der Plausibilitätsgrenze von {fmt.pct(roi_max)}; "
+    bound = (f" „nicht ausgewiesen“ = rechnerisch über der Plausibilitätsgrenze (dem {fmt.number(roi_max, 0)}-Fachen der Kosten); "
              "eine so hohe Rendite beruht eher auf zu optimistischen Annahmen." if hidden else "")
     return ("Wirkung = angenommener Anteil des gefährdeten Deckungsbeitrags, den ein Kontakt rettet (in "
             f"Klammern ungünstiger und günstiger Fall: {fmt.number(low_factor, 1)}- und "
@@ -478,7 +478,7 @@ def roi_text(key: "act.ActionsKeyFigures", audience: str | None = None) -> str:
     if key.roi_driver is None:
         return ""
     t = terms(audience or key.audience)
-    bound = fmt.pct(key.roi_plausible_max)
+    bound = f"dem {fmt.number(key.roi_plausible_max, 0)}-Fachen der Kosten"
     first = (f"Rechnerisch läge der ROI über {bound}. Eine so hohe Rendite wäre für eine Kampagne "
              "außergewöhnlich; sie wird deshalb nicht als Ergebnis ausgewiesen.")
     if key.roi_driver == act.DRIVER_VALUE:

@@ -19,6 +19,7 @@ _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "text": lambda v: "automatisch" if v is None else _text(v),
     "int": lambda v: fmt.MISSING if v is None else fmt.integer(v),
     "pct": lambda v: fmt.MISSING if v is None else fmt.pct(v),
+    "times": lambda v: fmt.MISSING if v is None else f"{fmt.number(v, 0)}-faches der Kosten",
     "pct1": lambda v: fmt.MISSING if v is None else fmt.pct(v, 1),
     "eur": lambda v: fmt.MISSING if v is None else fmt.eur(v),
     "eur2": lambda v: fmt.MISSING if v is None else fmt.eur(v, 2),
