@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -50,15 +51,13 @@ class Session:
                 self._results[slug] = chapters.compute_chapter(slug, self.ds, self.cfg, self._results)
         return self._results[slug]
 
-    @property
+    @cached_property
     def audience(self) -> str:
         """``"b2c"`` or ``"b2b"``: who the report speaks to (setting or detected from the data, the same
         decision the action plan makes; cheap, no chapter is computed for it)."""
-        if "_audience" not in self.__dict__:
-            from .analysis.actions import decide_audience
+        from .analysis.actions import decide_audience
 
-            self.__dict__["_audience"] = decide_audience(self.ds, self.cfg).audience
-        return self.__dict__["_audience"]
+        return decide_audience(self.ds, self.cfg).audience
 
     def __repr__(self) -> str:
         mode = f"Bericht ({self.work_dir})" if self.work_dir else "interaktiv"
