@@ -98,3 +98,55 @@ def test_cell_error_names_chapter_and_keeps_partial_notebook(tmp_path):
     cells = nbformat.read(str(outs[1]), 4).cells
     assert any(o.get("ename") == "ValueError" for o in cells[-1].get("outputs", []))
     assert "nie" not in cells[-1].source
+
+
+def test_split_runs_balances_the_report_chapters_over_two_kernels(tmp_path):
+    from helpers import chapters
+
+    runs = [execute.ChapterRun(ch.slug, ch.title, ch.path, tmp_path / ch.notebook) for ch in chapters.CHAPTERS]
+    groups = execute.split_runs(runs, 2)
+    assert sorted(r.slug for g in groups for r in g) == sorted(r.slug for r in runs)  # each chapter once
+    cost = [sum(execute.CHAPTER_COST[r.slug] for r in g) for g in groups]
+    assert max(cost) - min(cost) <= max(execute.CHAPTER_COST.values())  # greedy: within one chapter
+    for g in groups:  # report order kept inside a kernel
+        assert [r.slug for r in g] == [r.slug for r in runs if r in g]
+    assert execute.split_runs(runs, 1) == [runs]
+    assert execute.split_runs(runs[:1], 2) == [runs[:1]]  # no empty kernel
+
+
+@pytest.mark.slow
+def test_started_chapters_wait_for_the_gate_and_run_in_two_kernels(tmp_path):
+    import os
+
+    marker = tmp_path / "ready.txt"
+    nbs = [_notebook(tmp_path / f"{s}.ipynb", f"print(open({str(marker)!r}).read(), os.getpid())")
+           for s in ("a", "b", "c")]
+    for nb_path in nbs:  # the warm-up cell must not leak into the chapters' namespace
+        nb = nbformat.read(str(nb_path), 4)
+        nb.cells.insert(2, new_code_cell("import os\nprint('_il' in globals())"))
+        nbformat.write(nb, str(nb_path))
+    runs = [(s, s.upper(), p, tmp_path / "out" / f"{s}.ipynb") for s, p in zip("abc", nbs)]
+    started = []
+    job = execute.start_chapters(runs, {"client_name": "X"}, cwd=tmp_path, kernels=2, on_chapter=started.append)
+    marker.write_text("bereit")  # written after the start: the chapters ran only after the gate
+    out = job.wait()
+    assert sorted(started) == [0, 1, 2]
+    lines = {s: _stream(out[s]).split() for s in "abc"}
+    assert all(v[0] == "False" and v[1] == "bereit" for v in lines.values())
+    assert len({v[2] for v in lines.values()}) == 2  # two kernel processes
+    assert os.getpid() not in {int(v[2]) for v in lines.values()}
+
+
+@pytest.mark.slow
+def test_cancelled_start_writes_nothing_and_a_failing_kernel_raises(tmp_path):
+    ok = _notebook(tmp_path / "ok.ipynb", "x = 1")
+    job = execute.start_chapters([("ok", "OK", ok, tmp_path / "out" / "ok.ipynb")], {}, cwd=tmp_path)
+    job.cancel()
+    assert not (tmp_path / "out" / "ok.ipynb").exists()
+    boom = _notebook(tmp_path / "boom.ipynb", "raise ValueError('kaputt')")
+    job = execute.start_chapters([("ok", "OK", ok, tmp_path / "o" / "ok.ipynb"),
+                                  ("rfm", "Kundensegmentierung nach RFM", boom, tmp_path / "o" / "b.ipynb")],
+                                 {}, cwd=tmp_path, kernels=2)
+    with pytest.raises(RenderError, match="Kundensegmentierung nach RFM.*kaputt"):
+        job.wait()
+    assert (tmp_path / "o" / "ok.ipynb").exists()

@@ -374,7 +374,7 @@ def test_build_report_writes_only_into_its_own_folder(tmp_path, monkeypatch):
     target, key = make_result(out, "Alt GmbH")
     seen = {}
 
-    def fake_build(folder, data_path, cfg, engine, progress):
+    def fake_build(folder, data_path, cfg, engine, progress, kernels):
         seen["build"] = folder.path
         assert folder.path.parent == out.resolve() and folder.path.name.startswith(".alt-gmbh.neu-")
         assert (folder.path / "pseudonym.key").read_text().strip() == key.hex()

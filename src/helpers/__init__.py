@@ -11,3 +11,11 @@ Notebooks stay thin and call into this package. Modules:
 """
 
 __version__ = "0.1.0"
+
+import sys as _sys
+
+# jsonschema (imported by nbformat) loads the optional package rfc3987_syntax when it is installed
+# (JupyterLab pulls it in), which builds a Lark grammar at import: 1,3 s of every report's start-up.
+# Notebook validation uses no "iri" format, so this package's processes never load it.
+_sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+del _sys

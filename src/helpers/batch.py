@@ -442,6 +442,10 @@ class _DirectEvents:
         self._handle(event)
 
 
+KERNELS_ENV = "KUNDENWERT_KERNELS"
+"""Environment variable: Jupyter kernels per report (set in batch workers, see ``build_report``)."""
+
+
 def default_workers() -> int:
     """Number of usable CPU cores."""
     try:
@@ -509,6 +513,11 @@ def run_batch(
     return [results[j.slug] for j in jobs]
 
 
+def _set_kernels(kernels: int) -> None:
+    """Worker initializer: chapter kernels per report (read by ``build_report``)."""
+    os.environ[KERNELS_ENV] = str(kernels)
+
+
 def _run_pool(todo, workers, build, handle, finish, display) -> None:
     import multiprocessing as mp
 
@@ -523,7 +532,9 @@ def _run_pool(todo, workers, build, handle, finish, display) -> None:
                 except queue_mod.Empty:
                     return
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        kernels = max(1, default_workers() // workers)  # the cores shared out: no oversubscription
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_set_kernels,
+                                 initargs=(kernels,)) as pool:
             futures = {pool.submit(_worker, job, fp, events, build): job for job, fp in todo}
             pending = set(futures)
             try:

@@ -60,7 +60,7 @@ def budget_by_segment(per_segment: pd.DataFrame):
 
 def lift_heatmap(pairs: pd.DataFrame, categories: list[str]):
     """Lift of ``A -> B`` (rows: bought A, columns: also bought B); 1 = no association."""
-    import seaborn as sns
+    from .heatmap import annotated_heatmap
 
     grid = pd.DataFrame(np.nan, index=categories, columns=categories)
     if len(pairs):
@@ -71,18 +71,12 @@ def lift_heatmap(pairs: pd.DataFrame, categories: list[str]):
     vmax = float(np.nanmax(grid.to_numpy())) if grid.notna().any().any() else 2.0
     span = max(abs(vmax - 1.0), 0.1)
     annot = grid.map(lambda v: "" if pd.isna(v) else f"{v:.2f}".replace(".", ","))
-    sns.heatmap(grid.astype(float), ax=ax, cmap="RdBu_r", center=1.0, vmin=1 - span, vmax=1 + span,
-                annot=annot, fmt="", cbar_kws={"label": "Lift"}, linewidths=0.5, linecolor="white",
-                annot_kws={"fontsize": 7}, xticklabels=True, yticklabels=True)  # every category named
+    from .. import fmt
+
+    annotated_heatmap(ax, grid, annot, cmap="RdBu_r", vmin=1 - span, vmax=1 + span, fontsize=7,
+                      cbar_label="Lift", cbar_format=lambda v, _: fmt.number(v, 2))
     ax.set(xlabel="… kauft auch", ylabel="Wer … kauft")
-    ax.grid(False)
     ax.tick_params(axis="x", labelrotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
-    cbar = ax.collections[0].colorbar
-    from matplotlib.ticker import FuncFormatter
-
-    from .. import fmt
-
-    cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v, 2)))
     return fig

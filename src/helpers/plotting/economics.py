@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import fmt
 from ..narrative.economics import GROUP_LABELS
+from .heatmap import annotated_heatmap
 from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, money_axis_label, new_figure
 
 
@@ -54,8 +55,6 @@ def cohort_heatmap(matrix: pd.DataFrame, period: str = "M", rows=None, max_k: in
     and columns are shown is decided by the analysis (:class:`helpers.analysis.economics.CohortView`)
     and stated in the text, never cut here.
     """
-    import seaborn as sns
-
     m = matrix.loc[list(rows)] if rows is not None else matrix
     m = m.loc[:, [k for k in m.columns if 1 <= k <= max_k]]
     m = m.dropna(axis=1, how="all")
@@ -65,24 +64,16 @@ def cohort_heatmap(matrix: pd.DataFrame, period: str = "M", rows=None, max_k: in
     finite = m.to_numpy()[np.isfinite(m.to_numpy())]
     top = vmax if vmax is not None else (float(np.quantile(finite, 0.98)) if finite.size else 1.0)
     annot = m.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else fmt.number(100 * v, 0)))
-    sns.heatmap(m, ax=ax, cmap=BRAND.sequential, vmin=0, vmax=max(top, 0.01), annot=annot, fmt="",
-                annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                xticklabels=False, yticklabels=False,  # set below: seaborn would turn y labels upright
-                cbar_kws={"label": "Anteil", "format": _pct_formatter(), "shrink": 0.8})
-    ax.set_yticks(np.arange(len(m)) + 0.5, [_period_label(p) for p in m.index], rotation=0)
-    ax.set_xticks(np.arange(m.shape[1]) + 0.5, [str(k) for k in m.columns], rotation=0)
-    ax.grid(False)
+    shown = pd.DataFrame(m.to_numpy(dtype=float), index=[_period_label(p) for p in m.index],
+                         columns=[str(k) for k in m.columns])
+    annot.index, annot.columns = shown.index, shown.columns
+    annotated_heatmap(ax, shown, annot, cmap=BRAND.sequential, vmin=0, vmax=max(top, 0.01), fontsize=6.5,
+                      linewidth=0.4, cbar_label="Anteil", cbar_format=lambda v, _: fmt.pct(v), cbar_shrink=0.8)
     ax.set_xlabel(f"{unit} nach dem ersten Kauf (Werte in %)")
     ax.set_ylabel(f"Erstkauf im {unit}")
     if title:
         ax.set_title(title)
     return fig
-
-
-def _pct_formatter():
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _: fmt.pct(v))
 
 
 def retention_curve(mean_retention: pd.Series, period: str = "M", max_k: int = 24):

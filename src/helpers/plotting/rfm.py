@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 
 from .. import fmt, labels
+from .heatmap import annotated_heatmap
 from .style import A4_TEXT_WIDTH_IN, BRAND, axis_format, chart_money, money_axis_label, new_figure
 
 
 def rf_heatmap(grid: pd.DataFrame, kind: str = "count"):
     """R score (rows, 5 on top) x F score heatmap; ``kind`` ``"count"`` (customers) or ``"eur"`` (mean EUR)."""
-    import seaborn as sns
-
     fig, ax = new_figure(height=3.2, width=A4_TEXT_WIDTH_IN * 0.75)
     if kind == "count":
         annot = grid.apply(lambda c: c.map(fmt.integer))
@@ -23,16 +22,11 @@ def rf_heatmap(grid: pd.DataFrame, kind: str = "count"):
     else:
         annot = grid.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else chart_money(v)))
         label = money_axis_label("Durchschnittlicher Umsatz je Kunde")
-    from matplotlib.ticker import FuncFormatter
-
     code = fmt.currency_code()
-    cbar_fmt = FuncFormatter(lambda v, _: fmt.integer(v) if kind == "count" else chart_money(v, currency=code))
-    sns.heatmap(grid.astype(float), ax=ax, cmap=BRAND.sequential, annot=annot, fmt="", annot_kws={"fontsize": 8}, xticklabels=True, yticklabels=True,
-                linewidths=0.5, linecolor="white", cbar_kws={"label": label, "format": cbar_fmt})
-    ax.grid(False)
+    annotated_heatmap(ax, grid, annot, cmap=BRAND.sequential, fontsize=8, cbar_label=label,
+                      cbar_format=lambda v, _: fmt.integer(v) if kind == "count" else chart_money(v, currency=code))
     ax.set_xlabel("F-Score (Kaufhäufigkeit, 5 = am häufigsten)")
     ax.set_ylabel("R-Score (Aktualität, 5 = zuletzt gekauft)")
-    ax.tick_params(axis="y", rotation=0)
     return fig
 
 
@@ -59,17 +53,12 @@ def segment_bars(segments: pd.DataFrame):
 
 def mix_heatmap(mix: pd.DataFrame, column_label: str):
     """Segments (rows, segment ids) x values of a column (e.g. Warengruppe): share of the segment's revenue."""
-    import seaborn as sns
-    from matplotlib.ticker import FuncFormatter
-
     mix = mix.rename(index=labels.segment)
 
     fig, ax = new_figure(height=1.2 + 0.3 * len(mix))
     annot = mix.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else fmt.number(100 * v, 0)))
-    sns.heatmap(mix.astype(float), ax=ax, cmap=BRAND.sequential, vmin=0, annot=annot, fmt="",
-                annot_kws={"fontsize": 7}, xticklabels=True, yticklabels=True,  # every row named linewidths=0.4, linecolor="white",
-                cbar_kws={"label": "Anteil am Segmentumsatz", "format": FuncFormatter(lambda v, _: fmt.pct(v))})
-    ax.grid(False)
+    annotated_heatmap(ax, mix, annot, cmap=BRAND.sequential, vmin=0, fontsize=7, linewidth=0.4,
+                      cbar_label="Anteil am Segmentumsatz", cbar_format=lambda v, _: fmt.pct(v))
     ax.set_xlabel(f"{column_label} (Werte in % des Segmentumsatzes)")
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=30)

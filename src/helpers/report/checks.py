@@ -328,51 +328,61 @@ NEAR_EMPTY_END = 0.1
 """The last page of a chapter filled to less than this share is reported (warning)."""
 
 
-def pdf_page_texts(pdf: str | Path) -> list[str]:
-    """Text of every page (pypdf, always available)."""
-    from pypdf import PdfReader
+def _pdf(pdf: str | Path):
+    """The PDF opened with pdfium (fast C parser; :mod:`pypdfium2`)."""
+    import pypdfium2 as pdfium
 
-    return [page.extract_text() or "" for page in PdfReader(str(pdf)).pages]
+    return pdfium.PdfDocument(str(pdf))
+
+
+def _page_text(page) -> str:
+    text = page.get_textpage().get_text_range()  # pdfium marks a hyphen at a line end as U+FFFE
+    return text.replace("\ufffe", "-\n").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def pdf_page_texts(pdf: str | Path) -> list[str]:
+    """Text of every page (lines separated by ``\\n``)."""
+    doc = _pdf(pdf)
+    try:
+        return [_page_text(doc[i]) for i in range(len(doc))]
+    finally:
+        doc.close()
 
 
 def pdf_fonts(pdf: str | Path) -> set[str]:
-    """Base names of all fonts used in the PDF (subset prefix removed)."""
-    from pypdf import PdfReader
+    """Base names of all fonts used for text in the PDF (subset prefix removed)."""
+    import pypdfium2.raw as pdfium_c
 
+    doc = _pdf(pdf)
     names: set[str] = set()
-
-    def visit(resources, seen: set[int]) -> None:
-        if resources is None or id(resources) in seen:
-            return
-        seen.add(id(resources))
-        resources = resources.get_object()
-        fonts = resources.get("/Font")
-        if fonts is not None:
-            for ref in fonts.get_object().values():
-                base = str(ref.get_object().get("/BaseFont", ""))
-                names.add(base.split("+", 1)[-1].lstrip("/"))
-        xobjects = resources.get("/XObject")
-        if xobjects is not None:
-            for ref in xobjects.get_object().values():
-                obj = ref.get_object()
-                if obj.get("/Subtype") == "/Form":
-                    visit(obj.get("/Resources"), seen)
-
-    for page in PdfReader(str(pdf)).pages:
-        visit(page.get("/Resources"), set())
+    try:
+        for i in range(len(doc)):
+            for obj in doc[i].get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,), max_depth=8):
+                names.add(obj.get_font().get_base_name().split("+", 1)[-1].lstrip("/"))
+    finally:
+        doc.close()
     return names
 
 
 def word_overlaps(pdf: str | Path) -> list[tuple[int, str, str]] | None:
     """``(page, word, other word)`` for words drawn on top of each other (e.g. colliding table
     headers); ``None`` when ``pdftotext`` (poppler) is not installed."""
+    proc = _start_bbox(pdf)
+    return None if proc is None else _finish_bbox(proc)
+
+
+def _start_bbox(pdf: str | Path) -> subprocess.Popen | None:
+    """Start ``pdftotext -bbox`` in the background (it runs while pdfium reads the pages)."""
     exe = shutil.which("pdftotext")
     if exe is None:
         return None
-    proc = subprocess.run([exe, "-bbox", str(pdf), "-"], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        return None
-    return _overlaps_from_bbox(proc.stdout)
+    return subprocess.Popen([exe, "-bbox", str(pdf), "-"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+
+def _finish_bbox(proc: subprocess.Popen) -> list[tuple[int, str, str]] | None:
+    out, _ = proc.communicate()
+    return None if proc.returncode != 0 else _overlaps_from_bbox(out)
 
 
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
@@ -397,27 +407,25 @@ def _overlaps_from_bbox(bbox_html: str) -> list[tuple[int, str, str]]:
 def _scan_pages(pdf: str | Path, top_cm: float = 2.6, bottom_cm: float = 2.4) -> tuple[list[str], list[float]]:
     """One pass over the PDF: each page's text and the share of its text area (between the report's
     margins) that holds text or images, measured from the top to the lowest drawn element."""
-    from pypdf import PdfReader
+    import pypdfium2.raw as pdfium_c
 
     cm = 72 / 2.54
+    drawn = (pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_IMAGE)
     texts: list[str] = []
     fills: list[float] = []
-    for page in PdfReader(str(pdf)).pages:
-        height = float(page.mediabox.height)
-        top, bottom = height - top_cm * cm, bottom_cm * cm
-        ys: list[float] = []
-
-        def on_op(op, args, ctm, tm) -> None:
-            if op == b"Do":  # images (and forms) fill the unit square transformed by the CTM
-                ys.extend((ctm[5], ctm[5] + ctm[3]))
-
-        def on_text(text, ctm, tm, font, size) -> None:
-            if text.strip():
-                ys.append(tm[4] * ctm[1] + tm[5] * ctm[3] + ctm[5])
-
-        texts.append(page.extract_text(visitor_operand_before=on_op, visitor_text=on_text) or "")
-        body = [y for y in ys if bottom + 2 < y < top - 2]
-        fills.append(0.0 if not body else max(0.0, min(1.0, (top - min(body)) / (top - bottom))))
+    doc = _pdf(pdf)
+    try:
+        for i in range(len(doc)):
+            page = doc[i]
+            height = page.get_height()
+            top, bottom = height - top_cm * cm, bottom_cm * cm
+            texts.append(_page_text(page))
+            lows = [obj.get_bounds()[1] for obj in page.get_objects(filter=drawn, max_depth=8)
+                    if obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT or obj.get_bounds()[3] - obj.get_bounds()[1] > 0]
+            body = [y for y in lows if bottom + 2 < y < top - 2]
+            fills.append(0.0 if not body else max(0.0, min(1.0, (top - min(body)) / (top - bottom))))
+    finally:
+        doc.close()
     return texts, fills
 
 
@@ -428,17 +436,17 @@ def page_fill(pdf: str | Path) -> list[float]:
 
 def _chapter_start_pages(pdf: str | Path) -> set[int]:
     """1-based pages where a level-1 heading (chapter) starts, from the PDF outline."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(pdf))
-    pages: set[int] = set()
-    for item in reader.outline:
-        if not isinstance(item, list):
-            try:
-                pages.add(reader.get_destination_page_number(item) + 1)
-            except Exception:  # an outline entry without a page
-                continue
-    return pages
+    doc = _pdf(pdf)
+    try:
+        pages: set[int] = set()
+        for item in doc.get_toc():
+            dest = item.get_dest() if item.level == 0 else None
+            index = dest.get_index() if dest is not None else None
+            if index is not None:
+                pages.add(index + 1)
+        return pages
+    finally:
+        doc.close()
 
 
 _SOFT_HYPHEN = re.compile("\u00ad[ \t]*\n?[ \t]*")
@@ -459,6 +467,7 @@ def check_pdf(pdf: str | Path, *, layout: bool = True) -> list[Finding]:
     """All checks on a rendered report PDF: text rules per page, tofu fonts and – with ``layout`` –
     overlapping words and near-empty pages inside chapters (warnings)."""
     pdf = Path(pdf)
+    bbox = _start_bbox(pdf) if layout else None
     texts, fills = _scan_pages(pdf)
     found = check_pdf_text(texts)
     tofu = sorted(f for f in pdf_fonts(pdf) if any(t in f.lower() for t in TOFU_FONTS))
@@ -467,7 +476,7 @@ def check_pdf(pdf: str | Path, *, layout: bool = True) -> list[Finding]:
                              ", ".join(tofu), "PDF"))
     if not layout:
         return found
-    overlaps = word_overlaps(pdf)
+    overlaps = _finish_bbox(bbox) if bbox is not None else None
     for page, a, b in (overlaps or [])[: 20]:
         found.append(Finding("overlap", "Wörter überlappen sich (z. B. Tabellenkopf zu eng)", f"{a} / {b}",
                              f"PDF, Seite {page}"))

@@ -1,10 +1,14 @@
 """Execute chapter notebooks: the one executor of the project (report, handouts, notebook tests).
 
-Chapters run in ONE shared nbclient kernel, in list order, with papermill-style parameter
-injection. Why one kernel: starting a kernel and importing pandas, matplotlib, lifetimes and
-scikit-learn costs several seconds per chapter; sharing it halves the CPU time of a report.
-Before each chapter the namespace is reset, so a chapter sees nothing of the previous one except
-already imported modules. On POSIX the kernel talks over Unix sockets (ZMQ ``ipc``), so no TCP
+Chapters run in a shared nbclient kernel, in list order, with papermill-style parameter
+injection. Why shared: starting a kernel and importing pandas, matplotlib, lifetimes and
+scikit-learn costs seconds per chapter; sharing it pays that once. Before each chapter the
+namespace is reset, so a chapter sees nothing of the previous one except already imported modules.
+
+:func:`start_chapters` spreads the chapters over up to two kernels (two cores: the report's
+chapters only read stored results, so they are independent), starts them at once in background
+threads and lets them import the heavy modules (``WARMUP_SOURCE``) while the caller still loads and
+computes; a ``gate`` holds the first chapter cell until the caller's results are stored. On POSIX the kernel talks over Unix sockets (ZMQ ``ipc``), so no TCP
 port is opened at all; elsewhere ZMQ uses TCP on 127.0.0.1.
 
 The kernel is the project's own ``kundenwert`` kernel (``make setup`` installs it into the venv);
@@ -41,6 +45,20 @@ RESET_SOURCE = (
 RESET_TAG = "kundenwert-reset"
 REPORT_SKIP_TAGS = frozenset({"teaching", "exercise", "solution"})
 """Course cells the client report does not run."""
+WARMUP_TAG = "kundenwert-warmup"
+WARMUP_SOURCE = (
+    "import importlib as _il, pkgutil as _pu\n"
+    "import matplotlib.pyplot as _plt, helpers.session, helpers.report.display\n"
+    "import helpers.narrative as _n, helpers.plotting as _p\n"
+    "for _pkg in (_n, _p):\n"
+    "    for _m in _pu.iter_modules(_pkg.__path__):\n"
+    "        _il.import_module(f'{_pkg.__name__}.{_m.name}')\n"
+    "del _il, _pu, _plt, _n, _p, _pkg, _m"
+)
+"""First cell of a report kernel: imports every module the chapters use (before the data is ready)."""
+CHAPTER_COST = {"summary": 2.0, "data": 1.0, "economics": 3.0, "rfm": 3.0, "clv": 2.0, "churn": 3.0,
+                "actions": 2.0, "appendix": 0.5}
+"""Relative execution time of the report chapters (cell timings of the sample): balances kernels."""
 
 
 class ChapterRun(NamedTuple):
@@ -93,6 +111,10 @@ def _load(run: ChapterRun, parameters: Mapping[str, Any] | None) -> NotebookNode
     return parameterize_notebook(nb, dict(parameters), kernel_name=KERNEL, language="python")
 
 
+class Cancelled(Exception):
+    """The caller withdrew a gated run (its own step before the chapters failed)."""
+
+
 def execute_chapters(
     chapters: Sequence[ChapterRun | tuple],
     parameters: Mapping[str, Any] | None,
@@ -100,6 +122,7 @@ def execute_chapters(
     on_chapter: Callable[[int], None] | None = None,
     timeout: int | None = None,
     skip_tags: frozenset[str] = frozenset(),
+    gate: "Gate | None" = None,
 ) -> dict[str, Path]:
     """Execute several chapters in ONE kernel (imports are paid once), in list order.
 
@@ -113,6 +136,9 @@ def execute_chapters(
     ``timeout`` limits each cell (seconds, ``None`` = no limit). Each executed chapter is written
     to its ``output``; on a cell error the partial chapter notebook is written and a German
     RenderError raised. Returns ``{slug: output}``.
+
+    ``gate``: the kernel starts and runs :data:`WARMUP_SOURCE` at once, then waits before the
+    first chapter until ``gate.open()`` (raises :class:`Cancelled` after ``gate.cancel()``).
     """
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -123,6 +149,8 @@ def execute_chapters(
     runs = [ChapterRun(*c) for c in chapters]
     notebooks = [_load(run, parameters) for run in runs]
     merged = new_notebook(metadata={"kernelspec": dict(KERNELSPEC)})
+    if gate is not None:
+        merged.cells.append(new_code_cell(WARMUP_SOURCE, metadata={"tags": ["remove-cell", WARMUP_TAG]}))
     starts: list[int] = []
     for nb in notebooks:
         for cell in nb.cells:
@@ -138,6 +166,8 @@ def execute_chapters(
         return max(i for i, s in enumerate(starts) if s <= index)
 
     def hook(cell, cell_index, **_: Any) -> None:
+        if gate is not None and cell_index == starts[0]:
+            gate.wait()
         if on_chapter is not None and cell_index in starts:
             on_chapter(starts.index(cell_index))
 
@@ -163,6 +193,8 @@ def execute_chapters(
     client.on_cell_start = track
     try:
         client.execute(cleanup_kc=True)
+    except Cancelled:
+        raise
     except CellExecutionError as exc:
         i = chapter_of(failed_at[0]) if failed_at else 0
         for j in range(i):
@@ -184,6 +216,105 @@ def execute_chapters(
     for i in range(len(runs)):
         write(i)
     return {run.slug: run.output for run in runs}
+
+
+class Gate:
+    """Holds gated runs before their first chapter (see :func:`execute_chapters`)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._event = threading.Event()
+        self._cancelled = False
+
+    def open(self) -> None:
+        self._event.set()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._event.set()
+
+    def wait(self) -> None:
+        self._event.wait()
+        if self._cancelled:
+            raise Cancelled()
+
+
+def split_runs(runs: Sequence[ChapterRun], kernels: int) -> list[list[ChapterRun]]:
+    """``runs`` in up to ``kernels`` groups of similar cost (:data:`CHAPTER_COST`, longest first),
+    each group in the original order; empty groups are dropped."""
+    groups: list[list[int]] = [[] for _ in range(max(1, kernels))]
+    load = [0.0] * len(groups)
+    order = sorted(range(len(runs)), key=lambda i: -CHAPTER_COST.get(runs[i].slug, 1.0))
+    for i in order:
+        k = load.index(min(load))
+        groups[k].append(i)
+        load[k] += CHAPTER_COST.get(runs[i].slug, 1.0)
+    return [[runs[i] for i in sorted(g)] for g in groups if g]
+
+
+class ChapterJob:
+    """Chapters executing in background threads, one kernel per group (:func:`start_chapters`)."""
+
+    def __init__(self, groups: list[list[ChapterRun]], threads: list[Any], errors: list[BaseException | None],
+                 gate: Gate) -> None:
+        self._groups, self._threads, self._errors, self.gate = groups, threads, errors, gate
+
+    def cancel(self) -> None:
+        """Withdraw the run (the caller's own step failed): kernels shut down, nothing is written."""
+        self.gate.cancel()
+        for t in self._threads:
+            t.join()
+
+    def wait(self) -> dict[str, Path]:
+        """Open the gate and wait for every kernel; a failed chapter raises its German RenderError."""
+        self.gate.open()
+        for t in self._threads:
+            t.join()
+        failed = [e for e in self._errors if e is not None]
+        if failed:
+            raise failed[0]
+        return {run.slug: run.output for group in self._groups for run in group}
+
+
+def start_chapters(
+    chapters: Sequence[ChapterRun | tuple],
+    parameters: Mapping[str, Any] | None,
+    cwd: Path,
+    *,
+    kernels: int = 2,
+    on_chapter: Callable[[int], None] | None = None,
+    timeout: int | None = None,
+    skip_tags: frozenset[str] = frozenset(),
+) -> ChapterJob:
+    """Start executing ``chapters`` in up to ``kernels`` kernels now; they warm up and then wait
+    until :meth:`ChapterJob.wait` (or stop at :meth:`ChapterJob.cancel`). ``on_chapter(i)`` gets
+    the index into ``chapters`` and may be called from several threads."""
+    import threading
+
+    runs = [ChapterRun(*c) for c in chapters]
+    require_kernel()
+    gate = Gate()
+    groups = split_runs(runs, kernels)
+    errors: list[BaseException | None] = [None] * len(groups)
+    index = {run.slug: i for i, run in enumerate(runs)}
+
+    def work(k: int) -> None:
+        group = groups[k]
+        notify = None if on_chapter is None else (lambda j: on_chapter(index[group[j].slug]))
+        try:
+            execute_chapters(group, parameters, cwd, on_chapter=notify, timeout=timeout,
+                             skip_tags=skip_tags, gate=gate)
+        except Cancelled:
+            pass
+        except BaseException as exc:  # re-raised by wait() in the caller's thread
+            errors[k] = exc
+
+    threads = [threading.Thread(target=work, args=(k,), name=f"kundenwert-kernel-{k}", daemon=True)
+               for k in range(len(groups))]
+    for t in threads:
+        t.start()
+    return ChapterJob(groups, threads, errors, gate)
 
 
 def execute_notebook(

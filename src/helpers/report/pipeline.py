@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,7 +42,7 @@ from ..config import NOTEBOOK_DIR, REPORTS_DIR, ReportConfig
 from ..exceptions import ConfigError, RenderError, translate_error
 from . import checks
 from .assemble import ReportMeta, assemble
-from .execute import REPORT_SKIP_TAGS, ChapterRun, execute_chapters
+from .execute import REPORT_SKIP_TAGS, ChapterRun, start_chapters
 from .outdir import CLI_HINT, ClientFolder, client_dir
 from .render import choose_engine, prepare_build_dir, render
 from .slug import client_slug
@@ -135,6 +137,7 @@ def build_report(
     slug: str | None = None,
     folder: ClientFolder | None = None,
     hint: str = CLI_HINT,
+    kernels: int | None = None,
 ) -> Path:
     """Build the PDF report of one client and return the absolute path of ``<out>/<slug>/<slug>.pdf``.
 
@@ -149,8 +152,13 @@ def build_report(
     client, :class:`~helpers.exceptions.FileSystemError` for operating-system errors a user can fix
     (all exit 2), and :class:`RenderError` when a chapter notebook is missing, a chapter fails or
     the PDF rendering fails (German messages).
+
+    ``kernels``: Jupyter kernels executing the chapters side by side (default: two on a machine with
+    at least two cores, else one; batch workers get the cores shared out through the environment
+    variable ``KUNDENWERT_KERNELS``).
     """
     engine = check_inputs(cfg, engine)
+    kernels = kernels or int(os.environ.get("KUNDENWERT_KERNELS", "0") or 0) or min(2, os.cpu_count() or 1)
     chapters = chapter_registry.CHAPTERS
     data_path = Path(data_path).resolve()
     missing = [ch for ch in chapters if not ch.path.is_file()]
@@ -158,9 +166,9 @@ def build_report(
         raise RenderError("Kapitel-Notebook fehlt: " + ", ".join(
             f"„{ch.title}“ ({ch.path})" for ch in missing) + ".")
     if folder is not None:
-        return _translated(lambda: _build(folder, data_path, cfg, engine, progress))
+        return _translated(lambda: _build(folder, data_path, cfg, engine, progress, kernels))
     with ClientFolder(out_dir, cfg.client_name, slug, hint=hint) as own:
-        pdf = _translated(lambda: _build(own, data_path, cfg, engine, progress))
+        pdf = _translated(lambda: _build(own, data_path, cfg, engine, progress, kernels))
         _translated(own.commit)
     return pdf
 
@@ -189,7 +197,7 @@ def _load(data_path: Path, cfg: ReportConfig, key: bytes | None):
 
 
 def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str,
-           progress: Progress | None) -> Path:
+           progress: Progress | None, kernels: int) -> Path:
     """Steps 1-5 into ``folder.path``; returns the PDF's final path (after the commit)."""
     from .. import export, privacy, session
 
@@ -198,36 +206,40 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
     assert build is not None, "ClientFolder not entered"
     pdf = build / f"{folder.slug}.pdf"
 
-    key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
-    ds = _load(data_path, cfg, key)
-    work = build / "work"
-    work.mkdir()
-    session.write_prepared(ds, work)
-
     n = len(chapters) + 1
-    if progress is not None:
-        progress(cfg.client_name, COMPUTE_STEP, 1, n)
-    with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
-        results = chapter_registry.compute_all(ds, cfg)
-        session.write_results(results, work)
-        lists = build / TARGET_LIST_DIR
-        lists.mkdir()
-        export.write_action_lists(results["actions"], lists, cfg)
+    started = iter(range(2, n + 1))
+    lock = threading.Lock()
 
-    nb_out = build / "notebooks"
-    figures = build / "figures"
-    nb_out.mkdir()
-    figures.mkdir()
-
-    def on_chapter(k: int) -> None:
+    def on_chapter(k: int) -> None:  # called from the kernels' threads, in start order
         if progress is not None:
-            progress(cfg.client_name, chapters[k].title, k + 2, n)
+            with lock:
+                progress(cfg.client_name, chapters[k].title, next(started), n)
 
-    executed = execute_chapters(
+    # The kernels start now and import their modules while this process loads and computes.
+    work, nb_out, figures = build / "work", build / "notebooks", build / "figures"
+    for d in (work, nb_out, figures):
+        d.mkdir()
+    job = start_chapters(
         [ChapterRun(ch.slug, ch.title, ch.path, nb_out / ch.notebook) for ch in chapters],
         notebook_parameters(data_path, cfg, work), cwd=NOTEBOOK_DIR, on_chapter=on_chapter,
-        skip_tags=REPORT_SKIP_TAGS,  # course cells never reach the PDF: don't spend time on them
+        kernels=kernels, skip_tags=REPORT_SKIP_TAGS,  # course cells never reach the PDF
     )
+    try:
+        key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
+        ds = _load(data_path, cfg, key)
+        session.write_prepared(ds, work)
+        if progress is not None:
+            progress(cfg.client_name, COMPUTE_STEP, 1, n)
+        with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
+            results = chapter_registry.compute_all(ds, cfg)
+            session.write_results(results, work)
+            lists = build / TARGET_LIST_DIR
+            lists.mkdir()
+            export.write_action_lists(results["actions"], lists, cfg)
+    except BaseException:
+        job.cancel()
+        raise
+    executed = job.wait()
 
     logo_name = prepare_build_dir(build, cfg.logo_path)
     with fmt.use_currency(ds.currency):
