@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 # The notebooks and the report run in the kernel "kundenwert" of the venv (helpers.report.execute).
 $(KERNEL_SPEC): $(STAMP)
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (kundenwert)" >/dev/null
+	$(BIN)/python -m helpers.course kernel >/dev/null
 	@touch $@
 
 setup: $(KERNEL_SPEC) ## Virtuelle Umgebung .venv anlegen, das Projekt und den Kernel „Python (kundenwert)“ installieren
@@ -52,6 +52,10 @@ JUPYTER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.json
 lab: $(KERNEL_SPEC) ## JupyterLab mit den Kurs-Notebooks öffnen (Kernel „Python (kundenwert)“)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[dev,lab]"
 	@mkdir -p $(dir $(JUPYTER_CONF)) && echo '{"MultiKernelManager": {"default_kernel_name": "$(KERNEL)"}}' > $(JUPYTER_CONF)
+	@# the course kernel reports no Python version: notebooks are not modified by opening them
+	@$(BIN)/python -m helpers.course kernel >/dev/null
+	@# compute every chapter once for the sample data, so the first "Run All" only loads results
+	$(BIN)/python -m helpers.session warm --dir $(LAB_DIR)
 	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ROOT) $(LAB_ARGS)
 
 student: $(KERNEL_SPEC) ## Kursversionen erzeugen: build/kurs/studierende und build/kurs/lehrende

@@ -103,8 +103,8 @@ def test_assemble_orders_chapters_and_skips_empty(tmp_path):
         nbformat.write(nb, str(p))
         paths.append((slug, p))
     md = assemble([paths[1], paths[0], paths[2]], ReportMeta(client="K"), tmp_path / "figures")
-    assert md.index("# Datengrundlage") < md.index("# Management Summary")
-    assert md.endswith("# Management Summary\n")
+    assert md.index("# Datengrundlage {#sec-data}") < md.index("# Management Summary {#sec-summary}")
+    assert md.endswith("# Management Summary {#sec-summary}\n")
 
 
 def test_tall_figures_are_shrunk():

@@ -178,10 +178,47 @@ def test_check_absolute_tolerance():
 CHAPTER_NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
-def test_language_info_is_what_the_kernel_reports():
+def test_language_info_is_what_the_course_kernel_reports():
+    """ipykernel's language_info without the Python version, which differs between laptops."""
     from ipykernel.ipkernel import IPythonKernel
 
-    assert course.language_info() == IPythonKernel.language_info
+    expected = {k: v for k, v in IPythonKernel.language_info.items() if k != "version"}
+    assert course.language_info() == expected
+    assert course.CourseKernel.language_info == expected
+    assert issubclass(course.CourseKernel, IPythonKernel)
+
+
+def test_install_kernel_runs_the_course_kernel(tmp_path):
+    import json
+
+    from traitlets.utils.importstring import import_item
+
+    folder = course.install_kernel(prefix=str(tmp_path))
+    spec = json.loads((folder / "kernel.json").read_text("utf-8"))
+    assert folder.name == "kundenwert" and spec["display_name"] == "Python (kundenwert)"
+    assert spec["argv"][-1] == f"--IPKernelApp.kernel_class={course.KERNEL_CLASS}"
+    assert import_item(course.KERNEL_CLASS) is course.CourseKernel
+    course.install_kernel(prefix=str(tmp_path))  # again: the option once
+    assert json.loads((folder / "kernel.json").read_text("utf-8"))["argv"].count(spec["argv"][-1]) == 1
+
+
+def test_importing_check_stays_cheap():
+    """Students run ``from helpers.course import check`` in many cells: no nbformat, no kernel."""
+    import subprocess
+    import sys
+
+    code = "import sys, helpers.course; print(sorted(m for m in ('nbformat', 'ipykernel', 'nbclient') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("path", CHAPTER_NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_metadata_is_version_free(path):
+    nb = nbformat.read(path, as_version=4)
+    assert dict(nb.metadata) == {
+        "kernelspec": {"display_name": "Python (kundenwert)", "language": "python", "name": "kundenwert"},
+        "language_info": course.language_info(),
+    }, f"{path.name}: python -m helpers.course normalize {path}"
 
 
 @pytest.mark.parametrize("path", CHAPTER_NOTEBOOKS, ids=lambda p: p.stem)

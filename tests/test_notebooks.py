@@ -3,7 +3,7 @@
 The slow test executes every chapter once, as the instructor version (solutions run, exercise
 scaffolds skipped), from ``notebooks/`` with the default parameters on the sample data. It
 only asserts that the notebook runs (in the project's executor, kernel ``kundenwert``); per-cell durations are written to
-``build/notebook-timings/`` and summarised on the terminal (budget: 3 s per cell); the executed
+``build/notebook-timings/`` and summarised on the terminal (budget: 1,5 s per cell); the executed
 notebooks go to ``build/notebook-timings/executed/`` (``python -m helpers.handout --executed
 build/notebook-timings/executed`` renders handouts from them without executing again). That the
 *student* version also runs follows from the fast check that no later cell needs a name only a
@@ -51,7 +51,8 @@ WALKTHROUGHS = {
     "actions": ("res.key.budget / kosten",),
 }
 """Library calls the teaching cells must show (the method, not only the package's result)."""
-CELL_BUDGET_S = 3.0
+CELL_BUDGET_S = 1.5
+"""Workshop target per cell (issue 17), with the lab cache filled (the first chapter fills it)."""
 TIMINGS_DIR = PROJECT_ROOT / "build" / "notebook-timings"
 # Umlaut transliterations that must not appear in German text (ä, ö, ü, ß are required).
 TRANSLITERATED = re.compile(
@@ -102,10 +103,10 @@ def test_notebook_hygiene(chapter):
     missing = [line for line in SETUP_LINES if line not in setup.source]
     assert setup.cell_type == "code" and not missing, f"Setup-Zelle weicht ab: {missing}"
 
-    # 4. chapter heading with section label
+    # 4. chapter heading, plain Markdown (the assembler adds {#sec-<slug>}, tests/test_notebook_markup.py)
     heading = nb.cells[3]
     assert heading.cell_type == "markdown"
-    assert heading.source.strip().splitlines()[0] == f"# {chapter.title} {{#sec-{chapter.slug}}}"
+    assert heading.source.strip().splitlines()[0] == f"# {chapter.title}"
 
     # 5. exercises: task text, scaffold (skipped on execution) and solution
     ex_md = [c for c in nb.cells if c.cell_type == "markdown" and "exercise" in course.tags(c)]
@@ -215,7 +216,7 @@ def test_notebook_executes(chapter, capsys):
     slow = [t for t in timings if t.seconds > CELL_BUDGET_S]
     lines = [f"\n{chapter.notebook}: {len(timings)} Zellen, gesamt {record['total_s']:.1f} s, "
              f"langsamste {max((t.seconds for t in timings), default=0):.1f} s"]
-    lines += [f"  ÜBER {CELL_BUDGET_S:.0f} s: Zelle {t.index} ({t.seconds:.1f} s) {t.first_line}" for t in slow]
+    lines += [f"  ÜBER {CELL_BUDGET_S:.1f} s: Zelle {t.index} ({t.seconds:.1f} s) {t.first_line}" for t in slow]
     with capsys.disabled():
         print("\n".join(lines))
 

@@ -99,3 +99,90 @@ def test_chapter_registry_is_consistent():
         assert ch.path.exists(), ch.notebook
         assert callable(ch.compute_function())
         assert all(order.index(d) < order.index(ch.slug) for d in ch.depends)
+
+
+# --------------------------------------------------------------- lab cache (JupyterLab mode only)
+
+LOADS: list[str] = []
+
+
+@pytest.fixture
+def lab_cache(toy_chapters, tmp_path, monkeypatch):
+    """Toy chapters, a cache folder in tmp_path and a loader that counts its calls."""
+    from helpers import data
+
+    LOADS.clear()
+    monkeypatch.setenv(session.CACHE_ENV, str(tmp_path / "cache"))
+
+    def fake_load(path, cfg, key=None, **_):
+        LOADS.append(str(path))
+        return _fixture()
+
+    monkeypatch.setattr(data, "load_dataset", fake_load)
+    file = tmp_path / "daten.csv"
+    file.write_text("kunde;datum;umsatz\n", "utf-8")
+    return file
+
+
+def test_lab_cache_loads_instead_of_computing(lab_cache, tmp_path):
+    first = session.open(lab_cache, "Test", {"gross_margin": 0.5})
+    b = first.result("b")
+    assert CALLS == ["a", "b"] and LOADS == [str(lab_cache)]
+    again = session.open(lab_cache, "Test", {"gross_margin": 0.5})  # a second notebook, a restarted kernel
+    assert again.result("b") == b and again.result("a") == first.result("a")
+    assert CALLS == ["a", "b"] and len(LOADS) == 1                 # nothing loaded or computed again
+    pd.testing.assert_frame_equal(again.ds.customers, first.ds.customers)
+    assert again.cache.folder == first.cache.folder and again.cache.folder.parent == tmp_path / "cache"
+
+
+def test_lab_cache_key_covers_data_and_settings(lab_cache):
+    base = session.open(lab_cache, "Test", {"gross_margin": 0.5}).cache.folder
+    assert session.open(lab_cache, "Test", {"gross_margin": 0.4}).cache.folder != base
+    lab_cache.write_text("kunde;datum;umsatz\nA;2026-01-01;1\n", "utf-8")
+    assert session.open(lab_cache, "Test", {"gross_margin": 0.5}).cache.folder != base
+    assert len(LOADS) == 3
+
+
+def test_lab_cache_ignores_corrupt_and_foreign_entries(lab_cache):
+    session.open(lab_cache, "Test", {"gross_margin": 0.5}).result("b")
+    folder = session.open(lab_cache, "Test", {"gross_margin": 0.5}).cache.folder
+    (folder / "b.pkl").write_bytes(b"not a pickle")
+    CALLS.clear()
+    assert session.open(lab_cache, "Test", {"gross_margin": 0.5}).result("b").total == pytest.approx(32.5)
+    assert CALLS == ["b"]                                           # a from the cache, b recomputed
+    (folder / "dataset.pkl").write_bytes(b"\x80\x05truncated")
+    CALLS.clear()
+    ctx = session.open(lab_cache, "Test", {"gross_margin": 0.5})
+    ctx.result("b")
+    assert CALLS == ["a", "b"]  # a new dataset (new pseudonyms): results of the old one are not used
+    assert ctx.cache.load_result("a") == ctx.result("a")
+
+
+def test_lab_cache_off_and_unused_in_report_mode(lab_cache, tmp_path, monkeypatch):
+    cfg = ReportConfig.from_settings("Test", {"gross_margin": 0.5})
+    work = tmp_path / "work"
+    session.write_prepared(_fixture(), work)
+    session.write_results(chapters.compute_all(_fixture(), cfg), work)
+    report = session.open(lab_cache, "Test", {"gross_margin": 0.5}, work_dir=work)
+    report.result("b")
+    assert report.cache is None and not (tmp_path / "cache").exists() and LOADS == []
+    monkeypatch.setenv(session.CACHE_ENV, "0")
+    assert session.open(lab_cache, "Test", {"gross_margin": 0.5}).cache is None
+
+
+def test_warm_fills_the_cache_for_the_default_parameters(lab_cache, tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    params = new_code_cell(f'data_path = "../{lab_cache.name}"\nclient_name = "Test"\n'
+                           'settings = {"gross_margin": 0.5}\nwork_dir = None', metadata={"tags": ["parameters"]})
+    for ch in chapters.CHAPTERS:
+        nbformat.write(new_notebook(cells=[params]), str(nb_dir / ch.notebook))
+    assert session.warm(nb_dir, progress=lambda _: None) == 1
+    assert CALLS == ["a", "b"]
+    CALLS.clear()
+    ctx = session.open(lab_cache, "Test", {"gross_margin": 0.5})
+    ctx.result("b")
+    assert CALLS == [] and len(LOADS) == 1

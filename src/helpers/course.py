@@ -19,11 +19,16 @@ Usage::
     python -m helpers.course build [--out DIR] [--instructor]
     python -m helpers.course tag notebooks/05-abwanderung.ipynb   # add the skip tags in place
     python -m helpers.course normalize notebooks/*.ipynb          # metadata as JupyterLab saves it
+    python -m helpers.course kernel [--user]                       # install the kernel "Python (kundenwert)"
 
-Notebooks are stored as JupyterLab saves them (:func:`normalize`): kernelspec ``kundenwert``, the
-full ``language_info`` the kernel reports, JSON with indent 1 and a final newline
-(``nbformat.write``). Otherwise JupyterLab marks a notebook as modified as soon as its kernel has
-started (it fills in ``language_info``), and autosave writes into the tracked file.
+Notebooks are stored as JupyterLab saves them (:func:`normalize`): kernelspec ``kundenwert``
+(„Python (kundenwert)“), the ``language_info`` the kernel reports, JSON with indent 1 and a final
+newline (``nbformat.write``). JupyterLab writes the kernel's ``language_info`` into the notebook as
+soon as the kernel has started and marks the notebook modified if it differs (then autosave writes
+into the tracked file). ipykernel reports the exact Python version there, which differs from laptop
+to laptop; so the course kernel (:class:`CourseKernel`, installed by ``python -m helpers.course
+kernel``, which ``make lab`` runs) reports the same ``language_info`` without the version, and the
+notebooks store exactly that: no notebook is modified by opening it, on any Python version.
 
 Notebooks are executed by :mod:`helpers.report.execute` (the one executor; it skips cells tagged
 ``skip-execution``); :func:`check` is the self-check students call after an exercise.
@@ -42,18 +47,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import nbformat
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING, Any
 
 from .config import NOTEBOOK_DIR, PROJECT_ROOT
-from .report.assemble import cell_tags as tags
-from .report.execute import KERNELSPEC, SKIP_TAG
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
+
+# Students import ``check`` from this module in the notebooks: keep its import cheap (nbformat,
+# nbclient and ipykernel are imported where they are used).
 
 EXERCISE = "exercise"
 SOLUTION = "solution"
 PARAMETERS = "parameters"
-SKIP_TAGS: tuple[str, ...] = (SKIP_TAG, "nbval-skip")
-"""Tags that make nbclient/papermill (``skip-execution``) and nbval (``nbval-skip``) skip a cell."""
+SKIP_TAGS: tuple[str, ...] = ("skip-execution", "nbval-skip")
+"""Tags that make nbclient/papermill (``skip-execution``, :data:`helpers.report.execute.SKIP_TAG`) and
+nbval (``nbval-skip``) skip a cell."""
+KERNEL_CLASS = "helpers.course.CourseKernel"
+
+
+def tags(cell) -> list[str]:
+    """Tags of a notebook cell (empty list when none; as :func:`helpers.report.assemble.cell_tags`)."""
+    return list(cell.get("metadata", {}).get("tags", []) or [])
 
 BUILD_DIR = PROJECT_ROOT / "build" / "kurs"
 STUDENT_DIR = BUILD_DIR / "studierende"
@@ -67,27 +82,76 @@ def has_tag(cell: NotebookNode, tag: str) -> bool:
 
 
 def language_info() -> dict:
-    """``language_info`` as the ``kundenwert`` kernel (ipykernel on this Python) reports it to
-    JupyterLab, which stores it in the notebook as soon as the kernel has started."""
-    major = sys.version_info[0]
+    """``language_info`` of the course notebooks: what the ``kundenwert`` kernel (:class:`CourseKernel`)
+    reports to JupyterLab – ipykernel's, without the Python version (see module docstring)."""
     return {
-        "codemirror_mode": {"name": "ipython", "version": major},
+        "codemirror_mode": {"name": "ipython", "version": 3},
         "file_extension": ".py",
         "mimetype": "text/x-python",
         "name": "python",
         "nbconvert_exporter": "python",
-        "pygments_lexer": f"ipython{major}",
-        "version": sys.version.split()[0],
+        "pygments_lexer": "ipython3",
     }
 
 
 def normalize(nb: NotebookNode) -> NotebookNode:
-    """Copy of ``nb`` with the notebook metadata JupyterLab would write after opening it with the
-    ``kundenwert`` kernel (kernelspec and ``language_info``); cells are not touched."""
+    """Copy of ``nb`` with the notebook metadata JupyterLab writes after opening it with the
+    ``kundenwert`` kernel (kernelspec and version-free ``language_info``); cells are not touched."""
+    from .report.execute import KERNELSPEC
+
     nb = copy.deepcopy(nb)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = language_info()
     return nb
+
+
+def __getattr__(name: str) -> Any:
+    """:class:`CourseKernel`, defined on first use (importing ipykernel is not free)."""
+    if name == "CourseKernel":
+        from ipykernel.ipkernel import IPythonKernel
+
+        class CourseKernel(IPythonKernel):
+            """ipykernel's IPython kernel reporting :func:`language_info` (no Python version)."""
+
+            language_info = language_info()
+
+        CourseKernel.__module__, CourseKernel.__qualname__ = __name__, "CourseKernel"
+        globals()[name] = CourseKernel
+        return CourseKernel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def install_kernel(user: bool = False, prefix: str | None = None) -> Path:
+    """Install the Jupyter kernel „Python (kundenwert)“ (name ``kundenwert``) for this Python, running
+    :class:`CourseKernel`; into ``sys.prefix`` (the venv) unless ``user`` or ``prefix``. Returns its folder."""
+    import json
+
+    from ipykernel.kernelspec import install
+
+    from .report.execute import KERNEL, KERNELSPEC
+
+    option = f"--IPKernelApp.kernel_class={KERNEL_CLASS}"
+    if user:
+        from jupyter_core.paths import jupyter_data_dir
+
+        existing = Path(jupyter_data_dir()) / "kernels" / KERNEL / "kernel.json"
+    else:
+        existing = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL / "kernel.json"
+    try:  # already installed for this Python: leave the file alone (make lab runs this every time)
+        spec = json.loads(existing.read_text("utf-8"))
+        if (spec["argv"][0] == sys.executable and option in spec["argv"]
+                and spec.get("display_name") == KERNELSPEC["display_name"]):
+            return existing.parent
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
+    folder = Path(install(user=user, prefix=None if user else (prefix or sys.prefix), kernel_name=KERNEL,
+                          display_name=KERNELSPEC["display_name"]))
+    spec_file = folder / "kernel.json"
+    spec = json.loads(spec_file.read_text("utf-8"))
+    if option not in spec["argv"]:
+        spec["argv"] = [a for a in spec["argv"] if not a.startswith("--IPKernelApp.kernel_class=")] + [option]
+    spec_file.write_text(json.dumps(spec, indent=1) + "\n", "utf-8")
+    return folder
 
 
 def strip_outputs(nb: NotebookNode) -> NotebookNode:
@@ -248,6 +312,8 @@ def build(
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"Kapitel-Notebook nicht gefunden: {path}")
+        import nbformat
+
         nb = nbformat.read(path, as_version=4)
         out = version(nb, instructor)
         target = out_dir / path.name
@@ -320,7 +386,15 @@ def main(argv: Iterable[str] | None = None) -> int:
     n = sub.add_parser("normalize", help="Notebook-Metadaten so speichern, wie JupyterLab sie schreibt "
                                          "(sonst gilt ein Notebook beim Öffnen als geändert)")
     n.add_argument("paths", nargs="+", type=Path)
+    k = sub.add_parser("kernel", help="Kernel „Python (kundenwert)“ installieren (meldet keine Python-Version, "
+                                      "damit Notebooks beim Öffnen nicht als geändert gelten)")
+    k.add_argument("--user", action="store_true", help="für den Benutzer statt in die aktive Umgebung")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    import nbformat
+
+    if args.command == "kernel":
+        print(f"Kernel „Python (kundenwert)“ installiert: {install_kernel(user=args.user)}")
+        return 0
     if args.command == "normalize":
         for path in args.paths:
             raw = path.read_text(encoding="utf-8")

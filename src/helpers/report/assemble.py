@@ -16,11 +16,23 @@ the policy, everything else (cell options, figures, tables, front matter) is sha
 Course handouts (:mod:`helpers.handout`) use a policy that shows the code (``#|`` option lines
 removed), printed text (shortened), teaching and exercise cells, solutions only for instructors.
 In both, the chapter heading comes first (before the setup code).
+
+**Notebook Markdown vs. document Markdown.** Markdown cells are written for JupyterLab, which shows
+Quarto/pandoc markup literally; the assembler adds what the PDF needs (:func:`document_markdown`):
+
+- the chapter's first level-1 heading gets the id ``{#sec-<chapter slug>}`` (notebooks carry none);
+- a Markdown link to another chapter's notebook, ``[Anhang](07-anhang.ipynb)`` (opens that notebook
+  in the lab), becomes ``Anhang (@sec-appendix)``;
+- a link to a label, ``[Prüfprotokoll](#tbl-data-ledger)`` (jumps to the table in the lab, see
+  :class:`helpers.report.display.Table`), becomes ``Prüfprotokoll (@tbl-data-ledger)``.
+
+Both reach Typst as numbered cross-references („Kapitel 8“, „Tabelle 2“; ``crossref.lua``).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import logging
 import re
@@ -38,6 +50,10 @@ HIDE_OUTPUT_TAG = "remove-output"
 """Quarto convention: the cell's outputs are hidden (its code is still shown where code is shown)."""
 _OPTION = re.compile(r"^\s*#\|\s?(.*)$")
 _SAFE_NAME = re.compile(r"[^a-z0-9-]+")
+_LINK = re.compile(r"(?<![!\\\]])\[([^\[\]\n]+)\]\(\s*([^()\s]+?)\s*\)")
+"""A Markdown inline link ``[text](target)`` (not an image, no nested brackets)."""
+_LABEL_TARGET = re.compile(r"^#((?:fig|tbl|sec)-[a-z0-9][a-z0-9-]*)$")
+_ATTRS = re.compile(r"\{[^{}]*\}\s*$")
 TEXT_WIDTH_CM = 16.4
 """Text width of the A4 templates (21 cm minus 2 x 2.3 cm margins)."""
 MAX_FIGURE_HEIGHT_CM = 10.0
@@ -263,16 +279,74 @@ def _heading_first(cells: list) -> list[tuple[int, object]]:
     """``(index, cell)`` with the chapter heading (first ``# …`` Markdown cell) moved before the setup code."""
     indexed = list(enumerate(cells))
     for pos, (_, cell) in enumerate(indexed):
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+        if _is_chapter_heading(cell):
             return [indexed[pos]] + indexed[:pos] + indexed[pos + 1:]
     return indexed
 
 
+def _chapter_notebooks() -> dict[str, str]:
+    """Notebook file name -> chapter slug (the chapter registry)."""
+    from ..chapters import CHAPTERS
+
+    return {ch.notebook: ch.slug for ch in CHAPTERS}
+
+
+def link_reference(target: str) -> str | None:
+    """The cross-reference (``sec-…``, ``tbl-…``, ``fig-…``) a notebook link ``target`` stands for:
+    ``07-anhang.ipynb`` (also ``./07-anhang.ipynb``, ``07-anhang.ipynb#…``) -> ``sec-appendix``,
+    ``#tbl-data-ledger`` -> ``tbl-data-ledger``; ``None`` for any other link (kept as a link)."""
+    label = _LABEL_TARGET.match(target)
+    if label:
+        return label.group(1)
+    path = target.split("#", 1)[0]
+    if "://" in path or not path.endswith(".ipynb"):
+        return None
+    slug = _chapter_notebooks().get(path.rsplit("/", 1)[-1])
+    return f"sec-{slug}" if slug else None
+
+
+def document_markdown(text: str) -> str:
+    """A notebook Markdown cell as the document needs it: links to chapter notebooks and to labels
+    become ``text (@ref)`` (see module docstring); code spans and code blocks are left alone."""
+    from .checks import mask_markdown
+
+    masked = mask_markdown(text)
+    out: list[str] = []
+    pos = 0
+    for m in _LINK.finditer(text):
+        ref = link_reference(m.group(2))
+        if ref is None or masked[m.start():m.end(1)] != text[m.start():m.end(1)]:  # in code
+            continue
+        out += [text[pos:m.start()], f"{m.group(1)} (@{ref})"]
+        pos = m.end()
+    return "".join(out) + text[pos:]
+
+
+def with_section_id(heading: str, chapter_slug: str) -> str:
+    """``# Titel`` -> ``# Titel {#sec-<chapter_slug>}`` (first line; a heading with attributes is kept)."""
+    first, _, rest = heading.strip().partition("\n")
+    if _ATTRS.search(first) or not _SAFE_NAME.sub("", chapter_slug) == chapter_slug:
+        return heading.strip()
+    return f"{first.rstrip()} {{#sec-{chapter_slug}}}" + (f"\n{rest}" if rest else "")
+
+
+def _is_chapter_heading(cell) -> bool:
+    return cell.cell_type == "markdown" and cell.source.lstrip().startswith("# ")
+
+
 def chapter_markdown(nb, chapter_slug: str, figures_dir: Path, rel_dir: str = "figures",
                      policy: AssemblyPolicy = REPORT) -> str:
-    """Markdown of one executed chapter notebook under ``policy``."""
+    """Markdown of one executed chapter notebook under ``policy`` (chapter heading first, with the id
+    ``sec-<chapter_slug>``; notebook links turned into cross-references, :func:`document_markdown`)."""
     blocks: list[str] = []
+    heading_done = False
     for i, cell in _heading_first(nb.cells):
+        if cell.cell_type == "markdown":
+            cell = copy.copy(cell)
+            cell.source = document_markdown(cell.source)
+            if not heading_done and _is_chapter_heading(cell):
+                cell.source = with_section_id(cell.source.lstrip(), chapter_slug)
+                heading_done = True
         blocks += cell_blocks(cell, figures_dir, rel_dir, f"{chapter_slug}-zelle{i:03d}", policy)
     return "\n\n".join(blocks)
 

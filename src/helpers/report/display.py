@@ -199,7 +199,8 @@ class Table:
         body = self.cells.to_html(index=False, escape=True)
         cap = f"<p><b>{html.escape(lab_markdown(self.caption))}</b></p>"
         note = f"<p><i>{html.escape(lab_markdown(self.note))}</i></p>" if self.note else ""
-        return cap + body + note
+        # the id lets a notebook link ``[Prüfprotokoll](#tbl-data-ledger)`` jump to the table in the lab
+        return f'<div id="{html.escape(self.label)}">{cap}{body}{note}</div>'
 
     def __repr__(self) -> str:
         return f"{self.caption}\n{self.cells.to_string(index=False)}"
