@@ -269,11 +269,16 @@ def check_folders(jobs: list[ClientJob], batch_file: str | Path | None = None) -
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's content (hex)."""
+    """SHA-256 of a file's content (hex); for a folder of Parquet files (``--data`` folder) of the
+    names and contents of its ``*.parquet`` files, in name order."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
+    files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+    for file in files:
+        if len(files) > 1 or file != Path(path):
+            h.update(file.name.encode() + b"\0")
+        with open(file, "rb") as fh:
+            while block := fh.read(chunk):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -391,7 +396,7 @@ def run_client(job: ClientJob, fp: str, events: Any = None, build: BuildFn | Non
     emit("start", job.slug)
     log = logging.getLogger("kundenwert.batch")
     try:
-        if not job.data_path.is_file():
+        if not job.data_path.exists():
             raise ConfigError(f"Die Datendatei „{job.data_path}“ wurde nicht gefunden.")
         cfg = ReportConfig.from_settings(job.name, dict(job.settings))
         with ClientFolder(job.out_dir, job.name, job.slug, hint=BATCH_HINT) as folder:
@@ -478,7 +483,7 @@ def run_batch(
     names = {j.slug: j.name for j in jobs}
 
     for job in jobs:
-        if not job.data_path.is_file():
+        if not job.data_path.exists():
             todo.append((job, ""))  # the worker reports the missing file and writes the log
             continue
         fp = fingerprint(job, file_sha256(job.data_path), code)

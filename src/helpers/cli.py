@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="Bericht für einen Kunden erstellen",
                          description="Erstellt den PDF-Bericht für einen Kunden.")
     rep.add_argument("--data", type=Path, metavar="DATEI",
-                     help="Transaktionsexport des Kunden (CSV, Excel oder Parquet)")
+                     help="Transaktionsexport des Kunden (CSV, Excel, Parquet oder ein Ordner mit "
+                          "Parquet-Dateien)")
     rep.add_argument("--client", metavar="NAME", help="Name des Kunden (erscheint im Bericht)")
     rep.add_argument("--out", type=Path, default=None, metavar="ORDNER",
                      help="Ausgabeordner (Standard: reports/)")

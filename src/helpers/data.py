@@ -1,6 +1,7 @@
 """Reading client exports into a :class:`~helpers.dataset.Dataset`.
 
-:func:`load_dataset` reads CSV (also ``.csv.gz``), Excel (``.xlsx``) and Parquet,
+:func:`load_dataset` reads CSV (also ``.csv.gz``), Excel (``.xlsx``) and Parquet (a file or a folder of
+Parquet files: through the line-level engine, :mod:`helpers.engine`),
 detects the CSV dialect (separator ``, ; TAB |``, encoding UTF-8 with/without BOM
 or cp1252/latin-1), recognizes the usual German and English column names (or uses
 ``cfg.data.column_map``), parses amounts (decimal mark decided per column from all
@@ -1247,6 +1248,21 @@ def _dollar_sign_only(evidence: Mapping[str, tuple[str, str, str]], raw: pd.Data
 # --------------------------------------------------------------------------- main entry
 
 
+def is_parquet(path: Path) -> bool:
+    """True for a folder (read as a folder of Parquet files) or a Parquet file (name or magic bytes):
+    these go through the line-level engine (:mod:`helpers.engine`)."""
+    path = Path(path)
+    if path.is_dir():
+        return True
+    if path.name.lower().endswith(".parquet"):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
 def load_dataset(path: str | Path, cfg: ReportConfig, key: bytes | None = None, *,
                  today: dt.date | None = None) -> Dataset:
     """Read, map, validate, clean and pseudonymize a client export.
@@ -1265,6 +1281,10 @@ def load_dataset(path: str | Path, cfg: ReportConfig, key: bytes | None = None, 
     from .validation import DROP_LABELS, apply_rules
 
     path = Path(path)
+    if is_parquet(path):  # clean Parquet goes straight to the line-level engine
+        from .engine import load_parquet
+
+        return load_parquet(path, cfg, key, today=today)
     today = today or getattr(cfg, "report_date", None) or dt.date.today()  # the report's one run date
     raw, info = read_table(path, cfg)
     original: dict[str, str] = dict(info.get("original") or {})
@@ -1395,7 +1415,7 @@ def _check_analysable(path: Path, ds: Dataset, cfg: ReportConfig, mapping: Mappi
         total = fmt.money(float(tx["revenue"].sum()), 2, currency=ds.currency) if ds.has_revenue else None
         raise _fail(
             path,
-            f"Die Datei enthält keinen einzigen Kauf: Alle {fmt.integer(len(tx))} übernommenen Zeilen sind "
+            f"Die Datei enthält keinen einzigen Kauf: Alle {fmt.integer(ds.n_lines)} übernommenen Zeilen sind "
             "Retouren, Gutschriften oder Stornos" + (f" (zusammen {total})" if total else "")
             + ", kein Kunden-Tag hat einen positiven Nettoumsatz. Kundenwert, Segmente und Abwanderung "
             "beruhen auf Käufen; bitte einen Export mit den Verkäufen liefern (nicht nur Gutschriften).",

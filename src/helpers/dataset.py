@@ -9,6 +9,12 @@ Definitions used by every chapter (state them in the teaching text too):
   are not purchases.
 - A customer's *revenue* is the net sum over all their lines (returns included).
 - Customer IDs are already pseudonymized (keyed hash) unless the config says otherwise.
+
+``transactions`` may also be a *compact line table* (what the line-level engine,
+:mod:`helpers.engine`, hands over for Parquet folders): one row per customer, day, category,
+channel and sign of the revenue, with an ``n_lines`` column (this row stands for ``n_lines`` kept
+lines; ``revenue``/``quantity`` are their sums). Every count of lines must then weight by
+``n_lines`` (:attr:`Dataset.n_lines`, :func:`line_weights`); sums of revenue need no change.
 """
 
 from __future__ import annotations
@@ -17,10 +23,23 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 OPTIONAL_COLUMNS = ("order_id", "category", "channel", "quantity")
 REQUIRED_COLUMNS = ("customer_id", "order_date")
+LINE_WEIGHT = "n_lines"
+"""Column of a compact line table: the number of kept lines a row stands for."""
+
+
+def line_weights(lines: pd.DataFrame) -> np.ndarray:
+    """Lines each row of ``lines`` stands for: its ``n_lines`` (compact table), else 1 per row.
+
+    Use wherever lines are counted (``np.ones(len(tx))`` -> ``line_weights(tx)``).
+    """
+    if LINE_WEIGHT in lines.columns:
+        return lines[LINE_WEIGHT].to_numpy(dtype=np.int64)
+    return np.ones(len(lines), dtype=np.int64)
 
 
 @dataclass
@@ -32,7 +51,8 @@ class Dataset:
     transactions:
         One row per kept line: ``customer_id`` (str), ``order_date`` (datetime64, day
         precision), ``revenue`` (float, net, in ``currency``; column absent when the file has none),
-        optional ``order_id``, ``category``, ``channel``, ``quantity``.
+        optional ``order_id``, ``category``, ``channel``, ``quantity``. Or a compact line table
+        (see the module docstring): no ``order_id``, plus ``n_lines`` (int, lines per row).
     observation_end:
         Last day of the observation period (inclusive), a normalized Timestamp.
     ledger:
@@ -71,9 +91,25 @@ class Dataset:
     def has_revenue(self) -> bool:
         return "revenue" in self.transactions.columns
 
+    @property
+    def is_compact(self) -> bool:
+        """True when ``transactions`` is a compact line table (rows carry ``n_lines``)."""
+        return LINE_WEIGHT in self.transactions.columns
+
+    @property
+    def n_lines(self) -> int:
+        """Number of kept lines (the sum of ``n_lines`` for a compact table, else the row count)."""
+        return int(line_weights(self.transactions).sum())
+
     def has(self, column: str) -> bool:
-        """True when the optional canonical ``column`` is present with at least one value."""
-        return column in self.transactions.columns and self.transactions[column].notna().any()
+        """True when the optional canonical ``column`` is present with at least one value.
+
+        A compact line table has no ``order_id`` column; it had order numbers when ``sources`` names
+        the file's column (the engine records it only when a kept line has one).
+        """
+        if column in self.transactions.columns:
+            return bool(self.transactions[column].notna().any())
+        return self.is_compact and column == "order_id" and column in self.sources
 
     @property
     def first_date(self) -> pd.Timestamp:
@@ -87,13 +123,16 @@ class Dataset:
         """
         tx = self.transactions
         keys = ["customer_id", "order_date"]
+        g = tx.groupby(keys, sort=True, observed=True)
         if self.has_revenue:
-            out = tx.groupby(keys, sort=True, observed=True).agg(
-                revenue=("revenue", "sum"), n_lines=("revenue", "size")
-            )
+            if self.is_compact:
+                out = g.agg(revenue=("revenue", "sum"), n_lines=(LINE_WEIGHT, "sum"))
+            else:
+                out = g.agg(revenue=("revenue", "sum"), n_lines=("revenue", "size"))
             out = out[out["revenue"] > 0]
         else:
-            out = tx.groupby(keys, sort=True, observed=True).size().rename("n_lines").to_frame()
+            out = (g[LINE_WEIGHT].sum() if self.is_compact else g.size()).rename("n_lines").to_frame()
+        out["n_lines"] = out["n_lines"].astype(np.int64)
         return out.reset_index()
 
     @cached_property

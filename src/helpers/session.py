@@ -401,18 +401,59 @@ def write_prepared(ds: Dataset, work_dir: Path) -> None:
         )
 
 
+class StoredDataset(Dataset):
+    """A :class:`Dataset` read from a report's work folder (:func:`read_prepared`): the lines, the
+    purchases and the customers are read from their Parquet files on first use, so a chapter that
+    only shows stored results never holds the lines in memory (they are the largest table)."""
+
+    def __init__(self, work_dir: Path, **kwargs: Any) -> None:
+        self.__dict__["_work_dir"] = Path(work_dir)
+        super().__init__(transactions=None, **kwargs)  # type: ignore[arg-type]
+
+    def _table(self, name: str) -> pd.DataFrame:
+        table = self.__dict__.get(f"_{name}")
+        if table is None:
+            table = pd.read_parquet(self.__dict__["_work_dir"] / f"{name}.parquet")
+            self.__dict__[f"_{name}"] = table
+        return table
+
+    @property  # type: ignore[override]
+    def transactions(self) -> pd.DataFrame:
+        return self._table("transactions")
+
+    @transactions.setter
+    def transactions(self, value: pd.DataFrame | None) -> None:
+        self.__dict__["_transactions"] = value
+
+    @property
+    def has_revenue(self) -> bool:
+        if self.__dict__.get("_transactions") is not None:
+            return "revenue" in self.__dict__["_transactions"].columns
+        import pyarrow.parquet as pq
+
+        return "revenue" in pq.read_schema(self.__dict__["_work_dir"] / "transactions.parquet").names
+
+    @property  # type: ignore[override]
+    def purchases(self) -> pd.DataFrame:
+        return self._table("purchases")
+
+    @property  # type: ignore[override]
+    def customers(self) -> pd.DataFrame:
+        return self._table("customers")
+
+
 def read_prepared(work_dir: Path) -> Dataset:
-    """Inverse of :func:`write_prepared`."""
+    """Inverse of :func:`write_prepared` (tables are read on first use, :class:`StoredDataset`)."""
+    work_dir = Path(work_dir)
     meta = json.loads((work_dir / "dataset.json").read_text("utf-8"))
-    tx = pd.read_parquet(work_dir / "transactions.parquet")
     ledger = None
     ledger_file = work_dir / "ledger.json"
     if ledger_file.exists():
         from .validation import Ledger
 
         ledger = Ledger.from_dict(json.loads(ledger_file.read_text("utf-8")))
-    ds = Dataset(
-        transactions=tx,
+    return StoredDataset(
+        work_dir,
         observation_end=pd.Timestamp(meta["observation_end"]),
         ledger=ledger,
         source_name=meta.get("source_name", ""),
@@ -421,8 +462,3 @@ def read_prepared(work_dir: Path) -> Dataset:
         currency=meta.get("currency", "EUR"),
         currency_source=dict(meta.get("currency_source", {})),
     )
-    for name in ("purchases", "customers"):  # fill the cached properties
-        path = work_dir / f"{name}.parquet"
-        if path.exists():
-            ds.__dict__[name] = pd.read_parquet(path)
-    return ds

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .. import labels
+from ..dataset import line_weights
 from ..results import ChapterResult
 from . import crosssell as cs
 from .cohorts import isin_fast
@@ -433,7 +434,9 @@ def audience_evidence(ds: "Dataset") -> dict:
         cust_rev = float(r12.median()) if len(r12) else None
     channels = None
     if ds.has("channel"):
-        channels = tx["channel"].astype(str).value_counts(normalize=True).to_dict()
+        known = tx["channel"].notna().to_numpy()
+        w = pd.Series(line_weights(tx)[known]).groupby(tx["channel"].astype(str).to_numpy()[known], sort=False).sum()
+        channels = (w / w.sum()).sort_values(ascending=False, kind="stable").to_dict()
     names = tx["customer_id"].drop_duplicates().astype(str)
     return {"n_customers": n, "median_purchase_revenue": purchase_rev,
             "median_customer_revenue_12m": cust_rev, "channel_shares": channels, "customer_names": names}

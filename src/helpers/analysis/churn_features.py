@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..dataset import LINE_WEIGHT, line_weights
+
 TREND_DAYS = (90, 180)
 """Recent periods (days before the cut-off) for the purchase-trend features."""
 MAX_CHANNELS = 4
@@ -88,8 +90,10 @@ def top_channels(transactions: pd.DataFrame, cutoff: pd.Timestamp, max_channels:
     """
     if "channel" not in transactions.columns:
         return []
-    ch = transactions.loc[transactions["order_date"] <= cutoff, "channel"].dropna().astype(str)
-    counts = ch.value_counts()
+    upto = transactions[transactions["order_date"] <= cutoff]
+    known = upto["channel"].notna().to_numpy()
+    counts = (pd.Series(line_weights(upto)[known]).groupby(upto["channel"].astype(str).to_numpy()[known], sort=False).sum()
+              .sort_values(ascending=False, kind="stable"))
     if len(counts) < 2:
         return []
     chosen = list(counts.index[:max_channels])
@@ -173,9 +177,10 @@ def build_features(
     if channels is None:
         channels = top_channels(transactions, cutoff)
     if channels and "channel" in tx.columns:
-        n_lines = tx.groupby("customer_id", observed=True).size().reindex(feats.index)
+        w = pd.Series(line_weights(tx), index=tx.index)
+        n_lines = w.groupby(tx["customer_id"], observed=True).sum().reindex(feats.index)
         for name in channels:
-            hits = (tx["channel"] == name).groupby(tx["customer_id"], observed=True).sum()
+            hits = w.where(tx["channel"] == name, 0).groupby(tx["customer_id"], observed=True).sum()
             feats[f"channel_share__{name}"] = (hits.reindex(feats.index).fillna(0) / n_lines).astype(float)
     return feats
 
@@ -187,7 +192,8 @@ def encode_customers(transactions: pd.DataFrame, purchases: pd.DataFrame):
     faster than on (Arrow) strings with millions of lines; :func:`build_features` and
     :func:`build_labels` give the same numbers for coded and plain input (index = codes).
     """
-    cols = [c for c in ("customer_id", "order_date", "revenue", "category", "channel") if c in transactions.columns]
+    cols = [c for c in ("customer_id", "order_date", "revenue", "category", "channel", LINE_WEIGHT)
+            if c in transactions.columns]
     codes, ids = pd.factorize(transactions["customer_id"])
     tx = transactions[cols].copy()
     tx["customer_id"] = codes

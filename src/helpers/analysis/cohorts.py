@@ -46,6 +46,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..dataset import line_weights
+
 
 def isin_fast(values, lookup) -> np.ndarray:
     """``values.isin(lookup)`` as a bool array, fast for Arrow-backed string ids (pandas' own ``isin``
@@ -239,7 +241,7 @@ def customer_window_revenue(lines: pd.DataFrame, bounds: list[pd.Timestamp]) -> 
         return pd.DataFrame()
     window = _window_index(lines["order_date"], bounds)
     inside = window >= 0
-    value = lines["revenue"].to_numpy(dtype=float) if "revenue" in lines.columns else np.ones(len(lines))
+    value = lines["revenue"].to_numpy(dtype=float) if "revenue" in lines.columns else line_weights(lines).astype(float)
     frame = pd.DataFrame({"customer_id": lines["customer_id"].to_numpy()[inside],
                           "window": window[inside], "value": value[inside]})
     table = frame.groupby(["customer_id", "window"], observed=True)["value"].sum().unstack("window", fill_value=0.0)

@@ -121,7 +121,7 @@ def key_figures(ds: Dataset) -> DataKeyFigures:
         source_name=ds.source_name,
         customers=int(len(ds.customers)),
         customers_in_file=int(tx["customer_id"].nunique()),
-        lines=int(len(tx)),
+        lines=ds.n_lines,
         purchases=int(len(ds.purchases)),
         revenue=round(float(tx["revenue"].sum()), 2) if ds.has_revenue else None,
         period_start=start.date(),

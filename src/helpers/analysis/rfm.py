@@ -33,6 +33,7 @@ import pandas as pd
 
 from .. import labels
 from ..exceptions import ConfigError
+from ..dataset import LINE_WEIGHT, line_weights
 from ..results import ChapterResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -307,10 +308,11 @@ def segment_mix(transactions: pd.DataFrame, rfm: pd.DataFrame, column: str,
     from .crosssell import OTHER
 
     seg = rfm["segment"]
-    tx = transactions[["customer_id", column] + (["revenue"] if "revenue" in transactions.columns else [])]
+    extra = [c for c in ("revenue", LINE_WEIGHT) if c in transactions.columns]
+    tx = transactions[["customer_id", column] + extra]
     tx = tx[tx[column].notna()]
     seg_of_line = seg.reindex(tx["customer_id"]).to_numpy()
-    weight = tx["revenue"].to_numpy() if "revenue" in tx.columns else np.ones(len(tx))
+    weight = tx["revenue"].to_numpy() if "revenue" in tx.columns else line_weights(tx).astype(float)
     values = tx[column].astype(str).to_numpy()
     frame = pd.DataFrame({"segment": seg_of_line, "value": values, "w": weight})
     frame = frame[pd.notna(frame["segment"])]
