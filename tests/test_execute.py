@@ -104,14 +104,39 @@ def test_split_runs_balances_the_report_chapters_over_two_kernels(tmp_path):
     from helpers import chapters
 
     runs = [execute.ChapterRun(ch.slug, ch.title, ch.path, tmp_path / ch.notebook) for ch in chapters.CHAPTERS]
-    groups = execute.split_runs(runs, 2)
+    ready = chapters.dependency_order()
+    groups = execute.split_runs(runs, 2, ready)
     assert sorted(r.slug for g in groups for r in g) == sorted(r.slug for r in runs)  # each chapter once
     cost = [sum(execute.CHAPTER_COST[r.slug] for r in g) for g in groups]
     assert max(cost) - min(cost) <= max(execute.CHAPTER_COST.values())  # greedy: within one chapter
-    for g in groups:  # report order kept inside a kernel
-        assert [r.slug for r in g] == [r.slug for r in runs if r in g]
+    for g in groups:  # a kernel runs its chapters in the order their results become ready
+        assert [r.slug for r in g] == [s for s in ready if s in {r.slug for r in g}]
+    assert groups[0][0].slug == ready[0] and groups[1][0].slug == ready[1]  # both start early
     assert execute.split_runs(runs, 1) == [runs]
     assert execute.split_runs(runs[:1], 2) == [runs[:1]]  # no empty kernel
+
+
+@pytest.mark.slow
+def test_a_chapter_runs_as_soon_as_it_is_ready_and_no_earlier(tmp_path):
+    import time
+
+    done = {s: tmp_path / f"{s}-fertig.txt" for s in "ab"}
+    marker = tmp_path / "b-darf.txt"
+    nbs = {s: _notebook(tmp_path / f"{s}.ipynb", f"open({str(done[s])!r}, 'w').write('x')") for s in "ab"}
+    nb = nbformat.read(str(nbs["b"]), 4)
+    nb.cells.insert(2, new_code_cell(f"assert open({str(marker)!r}).read() == 'ja'"))
+    nbformat.write(nb, str(nbs["b"]))
+    runs = [(s, s.upper(), nbs[s], tmp_path / "out" / f"{s}.ipynb") for s in "ab"]
+    job = execute.start_chapters(runs, {}, cwd=tmp_path, kernels=1)
+    job.ready("a")
+    deadline = time.monotonic() + 120
+    while not done["a"].exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert done["a"].exists() and not done["b"].exists()  # b waits for its own result
+    marker.write_text("ja")
+    job.ready("b")
+    out = job.wait()
+    assert done["b"].exists() and set(out) == {"a", "b"}
 
 
 @pytest.mark.slow

@@ -183,6 +183,21 @@ def test_course_structure(chapter):
                 assert "check(" in codes[-1].source, f"Rundgang ohne Selbstkontrolle: {codes[-1].source[:60]}"
 
 
+@pytest.mark.parametrize("chapter", _chapter_params())
+def test_report_cells_read_only_results_that_are_ready(chapter):
+    """In the report a chapter starts as soon as its own result is stored (results are stored in
+    dependency order), so its report cells may read only that result and its dependencies."""
+    from helpers import chapters
+
+    allowed = set(chapters.dependency_order([chapter.slug]))
+    nb = nbformat.read(str(chapter.path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or set(course.tags(cell)) & {"teaching", "exercise", "solution"}:
+            continue
+        read = set(re.findall(r"ctx\.result\(\s*[\"']([a-z]+)[\"']", cell.source))
+        assert read <= allowed, f"{chapter.notebook}: liest {sorted(read - allowed)} vor deren Berechnung"
+
+
 def test_transliteration_pattern():
     assert TRANSLITERATED.search("Die Massnahmen fuer Kunden")
     assert not TRANSLITERATED.search("Die Maßnahmen für Kunden, neue Kundschaft, Masse")

@@ -101,13 +101,18 @@ def compute_chapter(slug: str, ds: "Dataset", cfg: "ReportConfig",
 
 
 def compute_all(ds: "Dataset", cfg: "ReportConfig", slugs: Iterable[str] | None = None,
-                known: Mapping[str, Any] | None = None) -> dict[str, "ChapterResult"]:
-    """Results of ``slugs`` (default: all chapters) and their dependencies, each computed once.
+                known: Mapping[str, Any] | None = None,
+                on_result: Callable[[str, Any], None] | None = None) -> dict[str, "ChapterResult"]:
+    """Results of ``slugs`` (default: all chapters) and their dependencies, each computed once, in
+    :func:`dependency_order`.
 
-    ``known`` results are reused instead of being computed again.
+    ``known`` results are reused instead of being computed again. ``on_result(slug, result)`` is
+    called as soon as a chapter is computed (the report stores it and lets its notebook start).
     """
     results: dict[str, Any] = dict(known or {})
     for slug in dependency_order(slugs):
         if slug not in results:
             results[slug] = compute_chapter(slug, ds, cfg, results)
+            if on_result is not None:
+                on_result(slug, results[slug])
     return results

@@ -374,9 +374,12 @@ def write_results(results: Mapping[str, Any], work_dir: Path) -> None:
     """Store chapter results (pickle, trusted local files of this run) for the notebooks."""
     out = work_dir / RESULTS_SUBDIR
     out.mkdir(parents=True, exist_ok=True)
-    for slug, res in results.items():
-        with _result_path(work_dir, slug).open("wb") as fh:
+    for slug, res in results.items():  # atomically: a running notebook never reads half a file
+        target = _result_path(work_dir, slug)
+        tmp = target.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
             pickle.dump(res, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
 
 
 def write_prepared(ds: Dataset, work_dir: Path) -> None:

@@ -8,7 +8,8 @@ namespace is reset, so a chapter sees nothing of the previous one except already
 :func:`start_chapters` spreads the chapters over up to two kernels (two cores: the report's
 chapters only read stored results, so they are independent), starts them at once in background
 threads and lets them import the heavy modules (``WARMUP_SOURCE``) while the caller still loads and
-computes; a ``gate`` holds the first chapter cell until the caller's results are stored. On POSIX the kernel talks over Unix sockets (ZMQ ``ipc``), so no TCP
+computes; a ``gate`` holds each chapter until the caller has stored its result, so the first
+chapters run while later ones are still being computed. On POSIX the kernel talks over Unix sockets (ZMQ ``ipc``), so no TCP
 port is opened at all; elsewhere ZMQ uses TCP on 127.0.0.1.
 
 The kernel is the project's own ``kundenwert`` kernel (``make setup`` installs it into the venv);
@@ -137,8 +138,9 @@ def execute_chapters(
     to its ``output``; on a cell error the partial chapter notebook is written and a German
     RenderError raised. Returns ``{slug: output}``.
 
-    ``gate``: the kernel starts and runs :data:`WARMUP_SOURCE` at once, then waits before the
-    first chapter until ``gate.open()`` (raises :class:`Cancelled` after ``gate.cancel()``).
+    ``gate``: the kernel starts and runs :data:`WARMUP_SOURCE` at once, then waits before each
+    chapter until ``gate.open(slug)`` or ``gate.open()`` (raises :class:`Cancelled` after
+    ``gate.cancel()``).
     """
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -166,8 +168,8 @@ def execute_chapters(
         return max(i for i, s in enumerate(starts) if s <= index)
 
     def hook(cell, cell_index, **_: Any) -> None:
-        if gate is not None and cell_index == starts[0]:
-            gate.wait()
+        if gate is not None and cell_index in starts:
+            gate.wait(runs[starts.index(cell_index)].slug)
         if on_chapter is not None and cell_index in starts:
             on_chapter(starts.index(cell_index))
 
@@ -219,38 +221,51 @@ def execute_chapters(
 
 
 class Gate:
-    """Holds gated runs before their first chapter (see :func:`execute_chapters`)."""
+    """Holds gated chapters until their result is ready (see :func:`execute_chapters`)."""
 
     def __init__(self) -> None:
         import threading
 
-        self._event = threading.Event()
+        self._changed = threading.Condition()
+        self._open: set[str] = set()
+        self._all = False
         self._cancelled = False
 
-    def open(self) -> None:
-        self._event.set()
+    def open(self, slug: str | None = None) -> None:
+        """Let chapter ``slug`` (``None``: every chapter) start."""
+        with self._changed:
+            if slug is None:
+                self._all = True
+            else:
+                self._open.add(slug)
+            self._changed.notify_all()
 
     def cancel(self) -> None:
-        self._cancelled = True
-        self._event.set()
+        with self._changed:
+            self._cancelled = True
+            self._changed.notify_all()
 
-    def wait(self) -> None:
-        self._event.wait()
-        if self._cancelled:
-            raise Cancelled()
+    def wait(self, slug: str) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._cancelled or self._all or slug in self._open)
+            if self._cancelled:
+                raise Cancelled()
 
 
-def split_runs(runs: Sequence[ChapterRun], kernels: int) -> list[list[ChapterRun]]:
-    """``runs`` in up to ``kernels`` groups of similar cost (:data:`CHAPTER_COST`, longest first),
-    each group in the original order; empty groups are dropped."""
-    groups: list[list[int]] = [[] for _ in range(max(1, kernels))]
+def split_runs(runs: Sequence[ChapterRun], kernels: int, order: Sequence[str] | None = None
+               ) -> list[list[ChapterRun]]:
+    """``runs`` in up to ``kernels`` groups of similar cost (:data:`CHAPTER_COST`): taken in
+    ``order`` (slugs, e.g. the order their results become ready; default: as given), each to the
+    group with the least cost so far, and run in that order; empty groups are dropped."""
+    rank = {slug: i for i, slug in enumerate(order or [])}
+    ordered = sorted(runs, key=lambda r: rank.get(r.slug, len(rank)))
+    groups: list[list[ChapterRun]] = [[] for _ in range(max(1, kernels))]
     load = [0.0] * len(groups)
-    order = sorted(range(len(runs)), key=lambda i: -CHAPTER_COST.get(runs[i].slug, 1.0))
-    for i in order:
+    for run in ordered:
         k = load.index(min(load))
-        groups[k].append(i)
-        load[k] += CHAPTER_COST.get(runs[i].slug, 1.0)
-    return [[runs[i] for i in sorted(g)] for g in groups if g]
+        groups[k].append(run)
+        load[k] += CHAPTER_COST.get(run.slug, 1.0)
+    return [g for g in groups if g]
 
 
 class ChapterJob:
@@ -260,6 +275,10 @@ class ChapterJob:
                  gate: Gate) -> None:
         self._groups, self._threads, self._errors, self.gate = groups, threads, errors, gate
 
+    def ready(self, slug: str) -> None:
+        """The result of chapter ``slug`` is stored: its notebook may run."""
+        self.gate.open(slug)
+
     def cancel(self) -> None:
         """Withdraw the run (the caller's own step failed): kernels shut down, nothing is written."""
         self.gate.cancel()
@@ -267,7 +286,7 @@ class ChapterJob:
             t.join()
 
     def wait(self) -> dict[str, Path]:
-        """Open the gate and wait for every kernel; a failed chapter raises its German RenderError."""
+        """Let every chapter run, wait for all kernels; a failed chapter raises its German RenderError."""
         self.gate.open()
         for t in self._threads:
             t.join()
@@ -283,19 +302,22 @@ def start_chapters(
     cwd: Path,
     *,
     kernels: int = 2,
+    order: Sequence[str] | None = None,
     on_chapter: Callable[[int], None] | None = None,
     timeout: int | None = None,
     skip_tags: frozenset[str] = frozenset(),
 ) -> ChapterJob:
-    """Start executing ``chapters`` in up to ``kernels`` kernels now; they warm up and then wait
-    until :meth:`ChapterJob.wait` (or stop at :meth:`ChapterJob.cancel`). ``on_chapter(i)`` gets
-    the index into ``chapters`` and may be called from several threads."""
+    """Start executing ``chapters`` in up to ``kernels`` kernels now; they warm up and then run each
+    chapter once :meth:`ChapterJob.ready` names it (all at :meth:`ChapterJob.wait`; none after
+    :meth:`ChapterJob.cancel`). ``order``: slugs in the order their results become ready (see
+    :func:`split_runs`). ``on_chapter(i)`` gets the index into ``chapters`` and may be called from
+    several threads."""
     import threading
 
     runs = [ChapterRun(*c) for c in chapters]
     require_kernel()
     gate = Gate()
-    groups = split_runs(runs, kernels)
+    groups = split_runs(runs, kernels, order)
     errors: list[BaseException | None] = [None] * len(groups)
     index = {run.slug: i for i, run in enumerate(runs)}
 

@@ -8,9 +8,11 @@
    (:func:`helpers.export.write_action_lists`); steps 2, 3 and 5 run inside
    ``fmt.use_currency(ds.currency)`` (the notebooks' sessions set it themselves), so money is
    formatted in the data's currency everywhere;
-4. execute the chapter notebooks in report order (:data:`helpers.chapters.CHAPTERS`) with the
-   parameters ``data_path``, ``client_name``, ``settings``, ``work_dir``: each notebook's session
-   reads the stored dataset and results, so every number is the one computed in step 2;
+4. execute the chapter notebooks (:data:`helpers.chapters.CHAPTERS`) with the parameters
+   ``data_path``, ``client_name``, ``settings``, ``work_dir`` in two Jupyter kernels: they start
+   before step 1 and import their modules, and each chapter runs as soon as step 2 has stored its
+   result (:func:`helpers.report.execute.start_chapters`). Each notebook's session reads the stored
+   dataset and results, so every number is the one computed in step 2;
 5. assemble the executed notebooks to Markdown (:data:`helpers.report.assemble.REPORT` policy)
    and render the PDF.
 
@@ -222,8 +224,13 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
     job = start_chapters(
         [ChapterRun(ch.slug, ch.title, ch.path, nb_out / ch.notebook) for ch in chapters],
         notebook_parameters(data_path, cfg, work), cwd=NOTEBOOK_DIR, on_chapter=on_chapter,
-        kernels=kernels, skip_tags=REPORT_SKIP_TAGS,  # course cells never reach the PDF
-    )
+        kernels=kernels, order=chapter_registry.dependency_order(), skip_tags=REPORT_SKIP_TAGS,
+    )  # course cells never reach the PDF (skip_tags)
+
+    def stored(slug: str, result: Any) -> None:  # a chapter's notebook starts once its result is stored
+        session.write_results({slug: result}, work)
+        job.ready(slug)
+
     try:
         key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
         ds = _load(data_path, cfg, key)
@@ -231,8 +238,7 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
         if progress is not None:
             progress(cfg.client_name, COMPUTE_STEP, 1, n)
         with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
-            results = chapter_registry.compute_all(ds, cfg)
-            session.write_results(results, work)
+            results = chapter_registry.compute_all(ds, cfg, on_result=stored)
             lists = build / TARGET_LIST_DIR
             lists.mkdir()
             export.write_action_lists(results["actions"], lists, cfg)
