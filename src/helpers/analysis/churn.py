@@ -43,22 +43,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.inspection import permutation_importance
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ..results import ChapterResult
+
+if TYPE_CHECKING:  # pragma: no cover - scikit-learn is imported where it is used (1-2 s)
+    from sklearn.pipeline import Pipeline
 from . import clv as clv_models
 from . import value as value_def
 from .clv_data import rfm_summary
@@ -194,6 +188,12 @@ def signed_log1p(x):
 
 def make_models(random_state: int = 42) -> dict[str, Pipeline]:
     """Unfitted pipelines: ``logit`` (interpretable baseline) and ``hgb`` (gradient boosting)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
     logit = Pipeline([
         ("log", FunctionTransformer(signed_log1p, feature_names_out="one-to-one")),
         ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
@@ -212,6 +212,8 @@ def make_models(random_state: int = 42) -> dict[str, Pipeline]:
 
 def score_metrics(y, score) -> dict[str, float]:
     """ROC AUC, PR AUC (average precision), base rate and top-decile lift of a churn score."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     y = np.asarray(y, dtype=int)
     score = np.asarray(score, dtype=float)
     return {
@@ -282,6 +284,8 @@ def permutation_drivers(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, n_
     if len(X) > max_rows:  # stratified sample keeps both classes
         X = X.groupby(y, group_keys=False).sample(frac=max_rows / len(X), random_state=random_state)
         y = y.loc[X.index]
+    from sklearn.inspection import permutation_importance
+
     res = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=n_repeats,
                                  random_state=random_state)
     prob = pd.Series(pipeline.predict_proba(X)[:, 1], index=X.index)
@@ -474,6 +478,8 @@ def isotonic_curve(score, y, min_bin: int = CURVE_MIN_BIN, prior: float = CURVE_
     b = np.asarray(bins, dtype=float)
     x, n, k = b[:, 0] / b[:, 1], b[:, 1], b[:, 2]
     rate = (k + prior * yy.mean()) / (n + prior)
+    from sklearn.isotonic import IsotonicRegression
+
     iso = IsotonicRegression(increasing=True, y_min=0.0, y_max=1.0, out_of_bounds="clip")
     iso.fit(x, rate, sample_weight=n)
     return tuple(map(float, iso.X_thresholds_)), tuple(map(float, iso.y_thresholds_))
@@ -581,8 +587,22 @@ def prepare(ds, cfg) -> Prepared:
 
 # ---------------------------------------------------------------- step 2: validation
 
+class _ModelsNotPickled:
+    """Fitted scikit-learn models (fields ``_MODELS``) are left out when a result is pickled: stored
+    results are read by the chapter notebooks, which never use them, and loading them would import
+    scikit-learn (1–2 s in every kernel and notebook that reads the churn chapter)."""
+
+    _MODELS: tuple[str, ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._MODELS:
+            state[name] = {} if isinstance(state.get(name), Mapping) else None
+        return state
+
+
 @dataclass(frozen=True, kw_only=True)
-class Evaluation:
+class Evaluation(_ModelsNotPickled):
     """Out-of-time comparison of all candidates at ``t2`` (:func:`evaluate`)."""
 
     metrics: pd.DataFrame
@@ -603,7 +623,8 @@ class Evaluation:
     single_buyer_churn_rate: float = math.nan
     """Churn rate (0–1) at t2 among customers with exactly one purchase day before t2 (NaN if none)."""
     models: Mapping[str, Pipeline] = field(default_factory=dict, repr=False)
-    """Fitted ML models (trained at t1); empty without ML."""
+    """Fitted ML models (trained at t1); empty without ML and in a stored result."""
+    _MODELS = ("models",)
 
     @property
     def best_model(self) -> str:
@@ -679,7 +700,7 @@ def explain(prep: Prepared, evaluation: Evaluation, *, n_repeats: int = N_REPEAT
 # ---------------------------------------------------------------- step 4: current scores
 
 @dataclass(frozen=True, kw_only=True)
-class Scoring:
+class Scoring(_ModelsNotPickled):
     """Churn risk of the active customers at the observation end from the chosen score (:func:`score_current`)."""
 
     source: str
@@ -694,7 +715,8 @@ class Scoring:
     refit_failed: str | None = None
     """Id of the chosen CLV-model score whose refit at the end failed (then ``source`` is the best baseline)."""
     model: Pipeline | None = field(default=None, repr=False)
-    """The chosen ML model refitted at ``t2`` (``None`` for other scores)."""
+    """The chosen ML model refitted at ``t2`` (``None`` for other scores and in a stored result)."""
+    _MODELS = ("model",)
 
 
 def score_current(prep: Prepared, evaluation: Evaluation, ds, cfg) -> Scoring:
@@ -706,6 +728,8 @@ def score_current(prep: Prepared, evaluation: Evaluation, ds, cfg) -> Scoring:
     n_excluded = int(len(recency) - len(active))
     chosen = evaluation.best_model
     if CANDIDATES[chosen] == "ml":
+        from sklearn.base import clone
+
         with threadpool_limits(THREADS):
             final = clone(evaluation.models[chosen]).fit(
                 *fit_sample(prep.X_test, prep.y_test, c.max_fit_rows, c.random_state))
@@ -1090,7 +1114,7 @@ def key_figures(*, window: WindowChoice, customers: pd.DataFrame, matrix: pd.Dat
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChurnResult(ChapterResult):
+class ChurnResult(_ModelsNotPickled, ChapterResult):
     """Everything the chapter shows. ``skip`` (reason id) is set when the candidate comparison could
     not run; ``ml_skip`` when only the ML models could not be trained. The risk and the value at risk
     (``customers``, ``key.value_at_risk``) are computed in any case (as far as the data allow)."""
@@ -1119,7 +1143,8 @@ class ChurnResult(ChapterResult):
     fallback: RecencyCalibration | None = None
     """The recency-based risk of the customers the chosen score does not cover."""
     final_model: Pipeline | None = field(default=None, repr=False)
-    """The chosen ML model refitted at t2 (``None`` when another score is used)."""
+    """The chosen ML model refitted at t2 (``None`` when another score is used and in a stored result)."""
+    _MODELS = ("final_model",)
     customers: pd.DataFrame | None = None
     """ALL customers (index ``customer_id``): ``churn_risk`` (0–1, the score used; NaN where it does
     not cover the customer), ``risk`` (0–1), ``risk_source`` (a :data:`CANDIDATES` id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 from .. import fmt
 from .style import BRAND, axis_format, chart_money, money_axis_label, new_figure
@@ -40,6 +39,8 @@ def _style(model: str, used: str) -> dict:
 def roc_pr(evaluation):
     """ROC curve (left) and precision-recall curve (right) at the evaluation cut-off for
     :func:`shown_models` (``evaluation``: :class:`helpers.analysis.churn.Evaluation`)."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
     predictions = evaluation.predictions
     fig, (ax1, ax2) = new_figure(height=3.0, ncols=2)
     y = predictions["churned"].to_numpy()
