@@ -115,13 +115,14 @@ def write_markdown(results: dict, path: Path) -> None:
         out.append(f"Fehler bei {_size_name(e)}: `{e['error']}`")
     out.append("")
     out.append("CPU-Zeit: Rechenzeit (Nutzer + System) des Berichtsprozesses und aller Kernel laut getrusage; "
-               "sie hängt kaum von der Last anderer Prozesse ab. Weil die Kapitel nacheinander laufen, ist sie "
-               "ein guter Schätzwert für die Dauer auf einem freien Rechner.")
+               "sie hängt kaum von der Last anderer Prozesse ab. Der Bericht nutzt beide Kerne (zwei Kernel neben "
+               "der Berechnung), deshalb liegt die Dauer auf einem freien Rechner zwischen der halben und der "
+               "ganzen CPU-Zeit.")
     out.append("")
     out.append("Spitzen-Speicher „Prozessbaum“: Summe des residenten Speichers aller Prozesse des Laufs "
                "(Berichtsprozess, Notebook-Kernel, Typst), alle 0,2 s aus `/proc` abgetastet. „getrusage“: "
-               "Höchstwert des Berichtsprozesses plus größter Kindprozess – eine obere Schranke, weil die "
-               "Kernel nacheinander laufen.")
+               "Höchstwert des Berichtsprozesses plus größter Kindprozess (die zwei Kernel laufen gleichzeitig, "
+               "deshalb keine obere Schranke).")
     out.append("")
 
     # stages
@@ -150,10 +151,12 @@ def write_markdown(results: dict, path: Path) -> None:
                 out.append(f"- {_size_name(e)}: größter Schritt „{top['name']}“ mit {_sec(top['seconds'])} "
                            f"({fmt.pct(top['seconds'] / e['total_s'])} der Gesamtzeit)")
         out.append("")
-        out.append("Kapitelzeiten: Abstand der Fortschrittsmeldungen der Pipeline (das erste Kapitel inklusive Kernel-Start); "
-                   "das letzte Kapitel endet mit seiner letzten Zelle (Zeitstempel im ausgeführten Notebook), der Rest bis zur "
-                   "fertigen PDF ist "
-                   "„Zusammenstellen und PDF“.")
+        out.append("Die Schritte überlappen sich und ergeben zusammen nicht die Gesamtzeit: Zwei Kernel starten mit dem "
+                   "Bericht und laden ihre Module, während die Datei geladen und gerechnet wird; jedes Kapitel-Notebook "
+                   "läuft, sobald sein Ergebnis gespeichert ist. „Laden“: Start bis Rechenbeginn; „Kennzahlen“: bis zum "
+                   "letzten gespeicherten Ergebnis; je Kapitel: erste bis letzte Zelle im Notebook (Zeitstempel von "
+                   "nbclient); „Kapitel-Notebooks ausführen“: erste bis letzte Zelle aller Kapitel; „Zusammenstellen und "
+                   "PDF“: letzte Zelle bis zur fertigen PDF.")
         out.append("")
         largest = max((e for e in sizes if e.get("slowest_cells")), key=lambda e: e.get("lines") or 0, default=None)
         if largest:

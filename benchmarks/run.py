@@ -39,6 +39,8 @@ DEFAULT_CACHE = Path(os.environ.get("KUNDENWERT_BENCH_CACHE", "/tmp/kundenwert-b
 DEFAULT_SIZES = "sample,10k,100k,1M,10M"
 LOAD_STAGE = "Laden, Prüfen, Aufbereiten"
 PDF_STAGE = "Zusammenstellen und PDF"
+COMPUTE_STAGE = "Kennzahlen aller Kapitel berechnen"
+CHAPTERS_STAGE = "Kapitel-Notebooks ausführen (2 Kernel, gesamt)"
 
 
 # ------------------------------------------------------------------------- helpers
@@ -225,43 +227,40 @@ def _child_report(csv: str, out_dir: str, client: str, engine: str) -> dict:
     if client_dir is None:
         cands = sorted(Path(out_dir).glob("*/notebooks"))
         client_dir = cands[0].parent if cands else Path(out_dir)
-    by_title = {c.title: c for c in CHAPTERS}
     stages: list[dict] = []
     cells: list[dict] = []
-    if marks:
-        stages.append({"name": LOAD_STAGE, "seconds": marks[0][1] - t0})
-    last_end = marks[0][1] if marks else t0
-    for k, (title, start) in enumerate(marks):
-        nb_meta, nb = None, None
-        ch = by_title.get(title)
-        if ch is not None:
-            path = client_dir / "notebooks" / ch.notebook
-            if path.exists():
-                nb = nbformat.read(path, as_version=4)
-                nb_meta = nb.metadata.get("papermill", {})
-        end = marks[k + 1][1] if k + 1 < len(marks) else None
-        if end is None and nb_meta and nb_meta.get("end_time"):
-            end = _ts(nb_meta["end_time"])
-        if end is None and nb is not None:  # one shared kernel (nbclient): last cell reply
-            replies = [_cell_times(c)[1] for c in nb.cells if _cell_times(c)[1] is not None]
-            end = max(replies) if replies else None
-        if end is None:
-            end = t_end
-        stages.append({"name": title, "seconds": max(end - start, 0.0),
-                       "papermill_s": nb_meta.get("duration") if nb_meta else None})
-        last_end = end
-        if nb is not None:
-            for idx, cell in enumerate(nb.cells):
-                d = cell.get("metadata", {}).get("papermill", {}).get("duration")
-                if d is None:
-                    start_c, end_c = _cell_times(cell)
-                    d = end_c - start_c if start_c is not None and end_c is not None else None
-                if d is not None:
-                    first = next((ln for ln in cell.source.splitlines()
-                                  if ln.strip() and not ln.startswith("#|")), "")
-                    cells.append({"notebook": ch.notebook, "cell": idx, "seconds": d, "source": first[:90]})
-    if pdf is not None or marks:
-        stages.append({"name": PDF_STAGE, "seconds": max(t_end - last_end, 0.0)})
+    # Chapters run in two kernels and start while later results are still computed (pipeline), so
+    # the stages overlap: load (start -> compute step), compute (-> last stored result), each
+    # chapter (its first cell start -> last cell end), chapters overall, assembly + PDF (-> end).
+    compute_start = marks[0][1] if marks else None
+    results_dir = client_dir / "work" / "results"
+    stored = [f.stat().st_mtime for f in results_dir.glob("*.pkl")] if results_dir.is_dir() else []
+    if compute_start is not None:
+        stages.append({"name": LOAD_STAGE, "seconds": compute_start - t0})
+        if stored:
+            stages.append({"name": COMPUTE_STAGE, "seconds": max(max(stored) - compute_start, 0.0)})
+    spans: list[tuple[float, float]] = []
+    for ch in CHAPTERS:
+        path = client_dir / "notebooks" / ch.notebook
+        if not path.exists():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        times = [_cell_times(c) for c in nb.cells]
+        starts = [a for a, _ in times if a is not None]
+        ends = [b for _, b in times if b is not None]
+        if starts and ends:
+            spans.append((min(starts), max(ends)))
+            stages.append({"name": ch.title, "seconds": max(ends) - min(starts)})
+        for idx, cell in enumerate(nb.cells):
+            start_c, end_c = _cell_times(cell)
+            if start_c is not None and end_c is not None:
+                first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#|")), "")
+                cells.append({"notebook": ch.notebook, "cell": idx, "seconds": end_c - start_c, "source": first[:90]})
+    if spans:
+        stages.append({"name": CHAPTERS_STAGE, "seconds": max(b for _, b in spans) - min(a for a, _ in spans)})
+    if pdf is not None:
+        last = max((b for _, b in spans), default=compute_start or t0)
+        stages.append({"name": PDF_STAGE, "seconds": max(t_end - last, 0.0)})
     cells.sort(key=lambda c: -c["seconds"])
 
     kept, customers = None, None

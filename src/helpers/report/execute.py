@@ -164,8 +164,8 @@ def execute_chapters(
         merged.cells.extend(nb.cells)
     bounds = starts + [len(merged.cells)]
 
-    def chapter_of(index: int) -> int:
-        return max(i for i, s in enumerate(starts) if s <= index)
+    def chapter_of(index: int) -> int:  # the warm-up cell (before the first chapter) counts as chapter 0
+        return max((i for i, s in enumerate(starts) if s <= index), default=0)
 
     def hook(cell, cell_index, **_: Any) -> None:
         if gate is not None and cell_index in starts:
