@@ -37,6 +37,23 @@ def test_prepared_round_trip_keeps_derived_tables(tmp_path):
     pd.testing.assert_frame_equal(recomputed.customers, back.customers)
 
 
+def test_report_session_reads_lines_only_on_demand_and_the_stored_audience(tmp_path):
+    """A chapter notebook in the report reads the stored audience and results; the lines (the
+    largest table, 10 M rows for a big client) are never loaded unless a cell asks for them."""
+    from helpers.analysis.actions import decide_audience
+
+    ds = _fixture()
+    cfg = ReportConfig.from_settings("Test", {})
+    session.write_prepared(ds, tmp_path)
+    session.write_audience("b2b", tmp_path)  # deliberately not what the data says
+    assert decide_audience(ds, cfg).audience == "b2c"
+    ctx = session.open("unbenutzt.csv", "Test", {}, work_dir=tmp_path)
+    assert ctx.audience == "b2b"
+    assert ctx.ds.currency == ds.currency and ctx.ds.has_revenue
+    assert ctx.ds.__dict__.get("_transactions") is None  # not read for any of this
+    pd.testing.assert_frame_equal(ctx.ds.transactions, ds.transactions)  # read on first use
+
+
 # --------------------------------------------------------------- results: computed once, same in both modes
 
 CALLS: list[str] = []

@@ -92,7 +92,11 @@ class Session:
     @cached_property
     def audience(self) -> str:
         """``"b2c"`` or ``"b2b"``: who the report speaks to (setting or detected from the data, the same
-        decision the action plan makes; cheap, no chapter is computed for it)."""
+        decision the action plan makes; no chapter is computed for it). In the report it was decided
+        once by the pipeline (:func:`write_audience`), so no chapter reads the lines for it."""
+        stored = self.work_dir / AUDIENCE_FILE if self.work_dir is not None else None
+        if stored is not None and stored.exists():
+            return json.loads(stored.read_text("utf-8"))["audience"]
         from .analysis.actions import decide_audience
 
         return decide_audience(self.ds, self.cfg).audience
@@ -443,6 +447,15 @@ class StoredDataset(Dataset):
     @property  # type: ignore[override]
     def customers(self) -> pd.DataFrame:
         return self._table("customers")
+
+
+AUDIENCE_FILE = "audience.json"
+
+
+def write_audience(audience: str, work_dir: Path) -> None:
+    """Store the report's audience (``"b2c"``/``"b2b"``, :func:`helpers.analysis.actions.decide_audience`)
+    for the chapter notebooks (:attr:`Session.audience`)."""
+    (Path(work_dir) / AUDIENCE_FILE).write_text(json.dumps({"audience": audience}), "utf-8")
 
 
 def read_prepared(work_dir: Path) -> Dataset:

@@ -202,6 +202,7 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
            progress: Progress | None, kernels: int) -> Path:
     """Steps 1-5 into ``folder.path``; returns the PDF's final path (after the commit)."""
     from .. import export, privacy, session
+    from ..analysis.actions import decide_audience
 
     chapters = chapter_registry.CHAPTERS
     build = folder.path
@@ -235,6 +236,7 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
         key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
         ds = _load(data_path, cfg, key)
         session.write_prepared(ds, work)
+        session.write_audience(decide_audience(ds, cfg).audience, work)  # read by every chapter
         if progress is not None:
             progress(cfg.client_name, COMPUTE_STEP, 1, n)
         with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
