@@ -264,7 +264,7 @@ def write_chart(results: dict, path: Path) -> None:
     mem2 = [(e["lines"], (e.get("peak_rss_self_mb", 0) + e.get("peak_rss_largest_child_mb", 0)) / 1024)
             for e in sizes if e.get("peak_rss_self_mb")]
     if mem2:
-        ax2.plot(*zip(*mem2), marker="s", linestyle="--", label="getrusage (obere Schranke)")
+        ax2.plot(*zip(*mem2), marker="s", linestyle="--", label="getrusage (Bericht + größter Kindprozess)")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlabel("Bestellzeilen")
