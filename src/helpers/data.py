@@ -1359,16 +1359,18 @@ def load_dataset(path: str | Path, cfg: ReportConfig, key: bytes | None = None, 
     notes.insert(0, f"Gelesen als {info['format']}-Datei" + (f" ({', '.join(parts)})." if parts else "."))
     if info.get("nul"):
         notes.append(f"{fmt.integer(info['nul'])} NUL-Zeichen (Füllbytes) wurden beim Lesen entfernt.")
-    ds = Dataset(
-        transactions=tx[order],
-        observation_end=pd.Timestamp(end).normalize(),
-        ledger=ledger,
-        source_name=path.name,
-        notes=notes,
-        sources={c: mapping[c] for c in order},
-        currency=currency,
-        currency_source=currency_source,
-    )
+    return finish_dataset(path, cfg, mapping, ledger, transactions=tx[order], observation_end=end,
+                          notes=notes, sources={c: mapping[c] for c in order}, currency=currency,
+                          currency_source=currency_source)
+
+
+def finish_dataset(path: Path, cfg: ReportConfig, mapping: Mapping[str, str], ledger: Any, *,
+                   observation_end: Any, **fields: Any) -> Dataset:
+    """The :class:`Dataset` of a read file (CSV/Excel here, Parquet in :mod:`helpers.engine`): the
+    ledger counts its customers and must balance, and the data must support an analysis (German
+    DataValidationError otherwise). ``fields``: the other Dataset fields."""
+    ds = Dataset(observation_end=pd.Timestamp(observation_end).normalize(), ledger=ledger,
+                 source_name=path.name, **fields)
     ledger.customers_with_purchase = int(len(ds.customers))
     ledger.check()
     _check_analysable(path, ds, cfg, mapping)

@@ -735,9 +735,8 @@ def load_parquet(path: str | Path, cfg: Any, key: bytes | None = None, *, today:
     ``transactions`` is the compact line table (``n_lines``; no ``order_id`` column).
     """
     from . import fmt, privacy
-    from .data import (CANONICAL, _check_analysable, _check_dates, _fail, detect_currency, map_columns,
+    from .data import (CANONICAL, _check_dates, _fail, detect_currency, finish_dataset, map_columns,
                        unique_headers)
-    from .dataset import Dataset
     from .validation import DROP_LABELS
 
     path = Path(path)
@@ -785,20 +784,8 @@ def load_parquet(path: str | Path, cfg: Any, key: bytes | None = None, *, today:
         f"{'Datei' if len(files) == 1 else 'Dateien'})"
     notes = [f"Gelesen als {kind}; Zeilen geprüft und zusammengefasst in der Datenbank-Engine DuckDB."]
     notes += spec.notes
-    ds = Dataset(
-        transactions=lines,
-        observation_end=pd.Timestamp(res.observation_end).normalize(),
-        ledger=ledger,
-        source_name=path.name,
-        notes=notes,
-        sources=sources,
-        currency=currency,
-        currency_source=currency_source,
-    )
-    ledger.customers_with_purchase = int(len(ds.customers))
-    ledger.check()
-    _check_analysable(path, ds, cfg, mapping)
-    return ds
+    return finish_dataset(path, cfg, mapping, ledger, transactions=lines, observation_end=res.observation_end,
+                          notes=notes, sources=sources, currency=currency, currency_source=currency_source)
 
 
 def fetch_lines(r: Any, key: bytes | None) -> tuple[pd.DataFrame, Any]:
