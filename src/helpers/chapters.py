@@ -102,17 +102,40 @@ def compute_chapter(slug: str, ds: "Dataset", cfg: "ReportConfig",
 
 def compute_all(ds: "Dataset", cfg: "ReportConfig", slugs: Iterable[str] | None = None,
                 known: Mapping[str, Any] | None = None,
-                on_result: Callable[[str, Any], None] | None = None) -> dict[str, "ChapterResult"]:
+                on_result: Callable[[str, Any], None] | None = None,
+                elsewhere: Mapping[str, Callable[[], Any]] | None = None) -> dict[str, "ChapterResult"]:
     """Results of ``slugs`` (default: all chapters) and their dependencies, each computed once, in
     :func:`dependency_order`.
 
     ``known`` results are reused instead of being computed again. ``on_result(slug, result)`` is
-    called as soon as a chapter is computed (the report stores it and lets its notebook start).
+    called as soon as a chapter is computed here (the report stores it and lets its notebook start).
+    ``elsewhere`` maps slugs computed in another process to a function that waits for and returns
+    that result (or ``None`` if it failed: then it is computed here); it is called only when a later
+    chapter needs the result, or at the end.
     """
     results: dict[str, Any] = dict(known or {})
-    for slug in dependency_order(slugs):
-        if slug not in results:
-            results[slug] = compute_chapter(slug, ds, cfg, results)
-            if on_result is not None:
-                on_result(slug, results[slug])
+    pending = {s: f for s, f in (elsewhere or {}).items() if s not in results}
+
+    def here(slug: str) -> None:
+        results[slug] = compute_chapter(slug, ds, cfg, results)
+        if on_result is not None:
+            on_result(slug, results[slug])
+
+    def settle(slug: str) -> None:  # wait for a result from elsewhere; compute it here if that failed
+        res = pending.pop(slug)()
+        if res is None:
+            here(slug)
+        else:
+            results[slug] = res
+
+    order = dependency_order(slugs)
+    for slug in order:
+        for dep in by_slug(slug).depends:
+            if dep in pending:
+                settle(dep)
+        if slug not in results and slug not in pending:
+            here(slug)
+    for slug in order:
+        if slug in pending:
+            settle(slug)
     return results

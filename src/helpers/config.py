@@ -256,7 +256,7 @@ class ActionSettings:
     """Segment sanity check: a segment whose revenue forecast (CLV / margin over the CLV horizon) is
     more than this multiple of its net revenue of the last 12 months (scaled to the same horizon) is
     flagged as implausibly high."""
-    max_list_rows: int = 1_000_000
+    max_list_rows: int = 100_000
     """At most this many customers per sheet of the target-list workbook (Excel limit 1.048.576 rows);
     the CSV files always contain all customers."""
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import pandas as pd
 
 OPTIONAL_COLUMNS = ("order_id", "category", "channel", "quantity")
 REQUIRED_COLUMNS = ("customer_id", "order_date")
+T = TypeVar("T")
 LINE_WEIGHT = "n_lines"
 """Column of a compact line table: the number of kept lines a row stands for."""
 
@@ -86,6 +87,14 @@ class Dataset:
     sources: dict[str, str] = field(default_factory=dict)
     currency: str = "EUR"
     currency_source: dict[str, Any] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, run once per dataset and kept under ``key`` (a value several chapters derive
+        from the lines, e.g. the detected audience; the dataset is never changed after loading)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     @property
     def has_revenue(self) -> bool:

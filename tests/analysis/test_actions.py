@@ -565,9 +565,13 @@ def test_list_plan_names_use_german_labels():
     res = act.compute(ds, cfg, {"rfm": rfm, "clv": _no_result(), "churn": _churn([0.5] * 3, [100.0, 50.0, 30.0])})
     assert res.matrix["priority"].tolist() == ["high", "medium"]
     assert res.lists.to_dict("records") == [
-        {"segment": "champions", "customers": 2, "truncated": True},
-        {"segment": "at_risk", "customers": 1, "truncated": False},
+        {"segment": "champions", "customers": 2, "truncated": True, "sheet_rows": 1},
+        {"segment": "at_risk", "customers": 1, "truncated": False, "sheet_rows": 1},
     ]
+    from helpers.narrative import actions as text
+
+    said = text.export_text(res.lists, pseudonymized=True)
+    assert "zeigt das Tabellenblatt nur die erste Zeile der Liste" in said and "CSV-Dateien enthalten alle" in said
     from helpers import export
 
     named = export.action_list_plan(res)
@@ -592,3 +596,17 @@ def test_budget_text_names_segments_without_spend_and_with_exhausted_budget():
     assert "Für das Segment „Neukunden“ reicht das Budget nicht mehr" in out
     assert "Für weitere 5 Kontakte" in out and "ROI 200" in out
     assert f"{text.fmt.eur(5)} bis {text.fmt.eur(35)}" in out and "über 12 Monate" in out
+
+
+def test_audience_is_detected_once_per_dataset(monkeypatch):
+    """The pipeline decides the audience before the chapters; the action plan reuses that detection
+    (it reads every line) and still applies its own setting."""
+    calls = []
+    evidence = act.audience_evidence
+    monkeypatch.setattr(act, "audience_evidence", lambda ds: calls.append(1) or evidence(ds))
+    ds = _ds()
+    first = act.decide_audience(ds, _cfg())
+    assert act.decide_audience(ds, _cfg(audience="b2b")).audience == "b2b"
+    assert act.decide_audience(ds, _cfg()) == first and len(calls) == 1
+    act.decide_audience(_ds(), _cfg())  # another dataset is detected anew
+    assert len(calls) == 2

@@ -445,7 +445,7 @@ def audience_evidence(ds: "Dataset") -> dict:
 def decide_audience(ds, cfg) -> AudienceDecision:
     """The report's audience: ``cfg.audience`` when set to ``b2c``/``b2b``, else detected from the
     data (:func:`detect_audience`). The one place that decides it (action plan, wording, session)."""
-    audience = detect_audience(**audience_evidence(ds))
+    audience = ds.derived("detected_audience", lambda: detect_audience(**audience_evidence(ds)))
     if cfg.audience in ("b2c", "b2b"):
         audience = replace(audience, audience=cfg.audience, source="setting")
     return audience
@@ -826,12 +826,14 @@ def actionable_segments(matrix: pd.DataFrame, per_segment: pd.DataFrame) -> list
 
 def plan_lists(customers: pd.DataFrame, segments: list[str], max_rows: int) -> pd.DataFrame:
     """The target-list plan: ``segment`` (id), ``customers`` (count), ``truncated`` (more than
-    ``max_rows`` customers: the Excel sheet is shortened, the CSV holds all). File and sheet names
+    ``max_rows`` customers: the Excel sheet is shortened, the CSV holds all), ``sheet_rows``
+    (customers on the Excel sheet). File and sheet names
     are the export's business (:func:`helpers.export.segment_list_names`)."""
     counts = customers["segment"].value_counts()
     plan = pd.DataFrame({"segment": pd.Series(segments, dtype=object)})
     plan["customers"] = [int(counts.get(s, 0)) for s in segments]
     plan["truncated"] = plan["customers"] > max_rows
+    plan["sheet_rows"] = plan["customers"].clip(upper=max_rows).astype(int)
     return plan
 
 

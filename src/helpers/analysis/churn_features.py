@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import LINE_WEIGHT, line_weights
+from .cohorts import isin_fast
 
 TREND_DAYS = (90, 180)
 """Recent periods (days before the cut-off) for the purchase-trend features."""
@@ -212,7 +213,7 @@ def build_labels(purchases: pd.DataFrame, customers: pd.Index, cutoff, window_da
     end = cutoff + pd.Timedelta(days=int(window_days))
     d = purchases["order_date"]
     buyers = pd.Index(purchases.loc[(d > cutoff) & (d <= end), "customer_id"].unique())
-    labels = (~customers.isin(buyers)).astype(int)
+    labels = (~isin_fast(customers, buyers)).astype(int)  # pandas' isin on Arrow strings: 7 s at 2 M ids
     return pd.Series(labels, index=customers, name="churned")
 
 

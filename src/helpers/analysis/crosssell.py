@@ -81,12 +81,34 @@ def _purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
     return tx.loc[mask, ["customer_id", "category"]]
 
 
+def _factorize_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values.astype(str))`` (codes, names), without turning a categorical column into
+    one string per line (10 s at 10 M lines); only names that occur, in any order."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        used = np.unique(codes)
+        remap = np.full(len(values.cat.categories), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        return remap[codes], np.asarray(values.cat.categories.astype(str), dtype=object)[used]
+    codes, names = pd.factorize(values.astype(str))
+    return codes, np.asarray(names, dtype=object)
+
+
+def _customer_text(ids: pd.Series) -> pd.Series:
+    """Customer ids as text (already text in a :class:`~helpers.dataset.Dataset`: no copy)."""
+    return ids if isinstance(ids.dtype, pd.StringDtype) else ids.astype(str)
+
+
 def top_categories(transactions: pd.DataFrame, max_categories: int = MAX_CATEGORIES) -> tuple[list[str], int]:
     """The ``max_categories`` categories with the most buying customers (ties: by name) and the number
     of further categories with purchases (merged into :data:`OTHER`)."""
     sub = _purchase_lines(transactions)
-    cust = pd.factorize(sub["customer_id"].astype(str))[0]
-    cat_codes, cat_names = pd.factorize(sub["category"].astype(str))
+    return _top_categories(sub, *_factorize_text(sub["category"]), max_categories)
+
+
+def _top_categories(sub: pd.DataFrame, cat_codes: np.ndarray, cat_names: np.ndarray,
+                    max_categories: int) -> tuple[list[str], int]:
+    cust = pd.factorize(_customer_text(sub["customer_id"]))[0]
     pairs = np.unique(cust.astype(np.int64) * (len(cat_names) + 1) + cat_codes)
     buyers = np.bincount(pairs % (len(cat_names) + 1), minlength=len(cat_names))[: len(cat_names)]
     order = sorted(range(len(cat_names)), key=lambda i: (-buyers[i], str(cat_names[i])))
@@ -102,18 +124,17 @@ def customer_category_matrix(transactions: pd.DataFrame, max_categories: int = M
     ``revenue`` column only lines with revenue > 0 count.
     """
     sub = _purchase_lines(transactions)
-    cats = sub["category"].astype(str)
-    keep, merged = top_categories(transactions, max_categories)
+    cat_codes, cat_names = _factorize_text(sub["category"])
+    keep, merged = _top_categories(sub, cat_codes, cat_names, max_categories)
     columns = sorted(keep) + ([OTHER] if merged else [])
-    if merged:
-        cats = cats.where(cats.isin(keep), OTHER)
-    cust = pd.Categorical(sub["customer_id"].astype(str))
-    cat = pd.Categorical(cats, categories=columns)
-    matrix = np.zeros((len(cust.categories), len(columns)), dtype=bool)
-    matrix[cust.codes, cat.codes] = True
+    position = {name: j for j, name in enumerate(columns)}
+    column_of = np.array([position.get(str(n), len(columns) - 1) for n in cat_names], dtype=np.int64)
+    cust_codes, cust_ids = pd.factorize(_customer_text(sub["customer_id"]), sort=True)
+    matrix = np.zeros((len(cust_ids), len(columns)), dtype=bool)
+    matrix[cust_codes, column_of[cat_codes]] = True
     return pd.DataFrame(
         matrix,
-        index=pd.Index(cust.categories, name="customer_id"),
+        index=pd.Index(cust_ids, name="customer_id"),
         columns=pd.Index(columns, name="category"),
     )
 

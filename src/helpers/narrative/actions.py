@@ -739,8 +739,11 @@ def export_text(lists: pd.DataFrame, pseudonymized: bool, workbook: str = WORKBO
         f"Priorität {_prio(act.HIGH)} oder {_prio(act.MEDIUM)} und alle Segmente mit Budget. " + ids
     )
     if lists["truncated"].any():
-        text += (" Sehr große Segmente sind in der Excel-Datei gekürzt (nach Kundenwert sortiert); "
-                 f"die CSV-Dateien enthalten alle {t.people}.")
+        shown = int(lists.loc[lists["truncated"], "sheet_rows"].max()) if "sheet_rows" in lists else None
+        first = ("nur die erste Zeile" if shown == 1 else f"die ersten {fmt.integer(shown)} Zeilen") if shown \
+            else "nur den Anfang"
+        text += (f" Bei sehr großen Segmenten zeigt das Tabellenblatt {first} der Liste (geordnet nach "
+                 f"erwartetem zusätzlichem Deckungsbeitrag nach Kosten); die CSV-Dateien enthalten alle {t.people}.")
     return text
 
 

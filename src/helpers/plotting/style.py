@@ -236,12 +236,13 @@ def tidy_figure(fig, renderer=None) -> None:
         return  # final pass of savefig(bbox_inches="tight"): layout is frozen, keep the tidied state
     if engine is not None:
         engine.execute(fig)
+    moved = False
     for ax in fig.axes:  # legends first: one moved outside the axes narrows them
         legend = ax.get_legend()
         if legend is not None and legend.get_visible():
-            _free_legend(ax, legend, renderer)
-    for _ in range(MAX_TIDY_ROUNDS):  # one step per axis and round, then a new layout: until stable
-        if engine is not None:
+            moved |= _free_legend(ax, legend, renderer)
+    for i in range(MAX_TIDY_ROUNDS):  # one step per axis and round, then a new layout: until stable
+        if engine is not None and (i > 0 or moved):  # round 0 keeps the layout above unless a legend moved out
             engine.execute(fig)
         changed = False
         for ax in fig.axes:
@@ -445,15 +446,17 @@ def _covers_data(ax, box, guides: bool = True) -> bool:
     return False
 
 
-def _free_legend(ax, legend, renderer) -> None:
+def _free_legend(ax, legend, renderer) -> bool:
     """Move a legend that sits on data to the best free place, else outside the axes (right).
-    Covering a reference line (dashed diagonal, average) is accepted at the best place."""
+    Covering a reference line (dashed diagonal, average) is accepted at the best place.
+    True when the legend went outside the axes (the layout must make room for it)."""
     if legend._bbox_to_anchor is not None:  # deliberately placed (e.g. above or outside the axes)
-        return
+        return False
     if not _covers_data(ax, legend.get_window_extent(renderer)):
-        return
+        return False
     legend.set_loc("best")
     if not _covers_data(ax, legend.get_window_extent(renderer), guides=False):
-        return
+        return False
     legend.set_loc("upper left")
     legend.set_bbox_to_anchor((1.01, 1.0), transform=ax.transAxes)
+    return True

@@ -25,10 +25,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Future
 
 __all__ = [
-    "Finding", "check_markdown", "check_report", "check_pdf", "check_pdf_text", "check_text", "errors",
+    "Finding", "check_markdown", "check_markdown_file", "check_report", "check_pdf", "check_pdf_text", "check_text", "errors",
     "format_findings", "log_findings", "mask_markdown", "word_overlaps", "page_fill",
 ]
 
@@ -312,6 +315,11 @@ def check_markdown(md: str, where: str = "bericht.md") -> list[Finding]:
     return found
 
 
+def check_markdown_file(md_path: str | Path) -> list[Finding]:
+    """:func:`check_markdown` on the file ``md_path`` (``where`` is its name)."""
+    return check_markdown(Path(md_path).read_text("utf-8"), Path(md_path).name)
+
+
 def _lines_with_offsets(text: str) -> Iterable[tuple[int, str]]:
     pos = 0
     for line in text.split("\n"):
@@ -494,13 +502,17 @@ def check_pdf(pdf: str | Path, *, layout: bool = True) -> list[Finding]:
     return found
 
 
-def check_report(md_path: str | Path, pdf_path: str | Path, logger: logging.Logger = log) -> list[Finding]:
+def check_report(md_path: str | Path, pdf_path: str | Path, logger: logging.Logger = log,
+                 markdown: "Future[list[Finding]] | None" = None) -> list[Finding]:
     """Check the assembled Markdown and the rendered PDF of one report and log every finding as a
     German warning (never raises for a finding); returns the findings. The pipeline calls it after
-    rendering; a broken check must not cost the client's PDF, so its own errors are only logged."""
+    rendering; a broken check must not cost the client's PDF, so its own errors are only logged.
+
+    ``markdown``: the Markdown findings when they were already started (:func:`check_markdown_file`
+    in a thread while Typst renders), else they are computed here."""
     found: list[Finding] = []
     try:
-        found += check_markdown(Path(md_path).read_text("utf-8"), Path(md_path).name)
+        found += markdown.result() if markdown is not None else check_markdown_file(md_path)
         found += check_pdf(pdf_path)
     except Exception as exc:  # pragma: no cover - defensive: the report itself is fine
         logger.warning("Dokumentprüfung nicht möglich: %s", exc)

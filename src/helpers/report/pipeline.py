@@ -35,6 +35,8 @@ import logging
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -42,7 +44,7 @@ from .. import chapters as chapter_registry
 from .. import fmt
 from ..config import NOTEBOOK_DIR, REPORTS_DIR, ReportConfig
 from ..exceptions import ConfigError, RenderError, translate_error
-from . import checks
+from . import checks, sidecar
 from .assemble import ReportMeta, assemble
 from .execute import REPORT_SKIP_TAGS, ChapterRun, start_chapters
 from .outdir import CLI_HINT, ClientFolder, client_dir
@@ -232,21 +234,28 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
         session.write_results({slug: result}, work)
         job.ready(slug)
 
+    side = None
     try:
         key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
         ds = _load(data_path, cfg, key)
         session.write_prepared(ds, work)
+        if sidecar.wanted(ds.n_lines, kernels):  # data, economics, RFM beside the model chapters
+            side = sidecar.start(work, cfg.as_settings(), cfg.client_name, on_done=job.ready)
         session.write_audience(decide_audience(ds, cfg).audience, work)  # read by every chapter
         if progress is not None:
             progress(cfg.client_name, COMPUTE_STEP, 1, n)
+        elsewhere = {slug: partial(side.result, slug) for slug in side.slugs} if side is not None else None
         with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
-            results = chapter_registry.compute_all(ds, cfg, on_result=stored)
+            results = chapter_registry.compute_all(ds, cfg, on_result=stored, elsewhere=elsewhere)
             lists = build / TARGET_LIST_DIR
             lists.mkdir()
             export.write_action_lists(results["actions"], lists, cfg)
     except BaseException:
         job.cancel()
         raise
+    finally:
+        if side is not None:
+            side.stop()
     executed = job.wait()
 
     logo_name = prepare_build_dir(build, cfg.logo_path)
@@ -255,9 +264,11 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
         md = escape_money_dollars(md)
         md_path = build / MARKDOWN_NAME
         md_path.write_text(md, "utf-8")
-        _, warns = render(md_path, pdf, engine)
-        for w in warns:
-            log.warning("Typst: %s", w)
-        checks.check_report(md_path, pdf, log)  # German warnings for text no client should read
+        with ThreadPoolExecutor(1) as pool:  # the Markdown is checked while Typst renders
+            md_findings = pool.submit(checks.check_markdown_file, md_path)
+            _, warns = render(md_path, pdf, engine)
+            for w in warns:
+                log.warning("Typst: %s", w)
+            checks.check_report(md_path, pdf, log, markdown=md_findings)  # German warnings for text no client should read
     _point_notebooks_at(nb_out, build, folder.target)
     return folder.final(pdf)
