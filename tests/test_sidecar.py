@@ -103,6 +103,14 @@ def test_report_with_side_process(tmp_path, monkeypatch):
     from helpers.report.pipeline import build_report
 
     monkeypatch.setattr(sidecar, "MIN_LINES", 0)
+    audience_stored = []
+    start = sidecar.start
+
+    def checked_start(work_dir, *args, **kwargs):
+        audience_stored.append((work_dir / "audience.json").is_file())
+        return start(work_dir, *args, **kwargs)
+
+    monkeypatch.setattr(sidecar, "start", checked_start)
     data = SAMPLE_DATA.parent / "grosshandel_export.csv"
     cfg = ReportConfig.from_settings("Seitenprozess KG", {})
     pdf = build_report(data, cfg, out_dir=tmp_path, engine="typst", kernels=2)
@@ -111,6 +119,8 @@ def test_report_with_side_process(tmp_path, monkeypatch):
     assert sorted(p.stem for p in (work / "results").glob("*.pkl")) == sorted(
         ["summary", "data", "economics", "rfm", "clv", "churn", "actions", "appendix"])
     assert not list((work / "results").glob("*.tmp"))
+    # the audience was stored before the side process started: no chapter kernel decides it from the lines
+    assert audience_stored == [True]
     from helpers.privacy import KEY_FILE, load_or_create_key
 
     ds = load_dataset(data, cfg, key=load_or_create_key(pdf.parent / KEY_FILE))

@@ -239,9 +239,9 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
         key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
         ds = _load(data_path, cfg, key)
         session.write_prepared(ds, work)
+        session.write_audience(decide_audience(ds, cfg).audience, work)  # read by every chapter
         if sidecar.wanted(ds.n_lines, kernels):  # data, economics, RFM beside the model chapters
             side = sidecar.start(work, cfg.as_settings(), cfg.client_name, on_done=job.ready)
-        session.write_audience(decide_audience(ds, cfg).audience, work)  # read by every chapter
         if progress is not None:
             progress(cfg.client_name, COMPUTE_STEP, 1, n)
         elsewhere = {slug: partial(side.result, slug) for slug in side.slugs} if side is not None else None
