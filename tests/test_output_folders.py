@@ -831,3 +831,32 @@ def test_linux_swaps_atomically_with_rename_exchange(tmp_path):
     (a / "neu.txt").write_text("neu"), (b / "alt.txt").write_text("alt")
     assert outdir._exchange(a, b) is True  # one system call: no moment without a client folder
     assert [p.name for p in b.iterdir()] == ["neu.txt"] and [p.name for p in a.iterdir()] == ["alt.txt"]
+
+
+@pytest.mark.slow
+def test_target_lists_written_beside_the_pdf_fail_the_run_when_they_fail(tmp_path, monkeypatch):
+    """The CRM lists are written in a thread while the PDF is rendered: a failure there still fails
+    the run, and nothing is committed (the previous result stays, the partial run is set aside)."""
+    from helpers import export
+    from helpers.config import SAMPLE_DATA
+
+    out = tmp_path / "out"
+    target, _ = make_result(out, "Listen GmbH")
+    before = snapshot(target)
+    rendered = []
+    render = pipeline.render
+    monkeypatch.setattr(pipeline, "render", lambda *a, **k: rendered.append(1) or render(*a, **k))
+
+    def broken(actions, folder, cfg):
+        time.sleep(0.5)  # still writing when the PDF is done
+        raise OSError(errno.EIO, "Eingabe-/Ausgabefehler", str(folder / "zielgruppen.xlsx"))
+
+    monkeypatch.setattr(export, "write_action_lists", broken)
+    cfg = ReportConfig.from_settings("Listen GmbH", {})
+    with pytest.raises(Exception) as err:
+        pipeline.build_report(SAMPLE_DATA.parent / "grosshandel_export.csv", cfg, out_dir=out, engine="typst")
+    assert rendered == [1]  # the PDF was rendered in the meantime
+    assert isinstance(err.value, FileSystemError)  # German message, exit 2
+    assert "Lese- oder Schreibfehler" in str(err.value) and "zielgruppen.xlsx" in str(err.value)
+    assert {k: v for k, v in snapshot(target).items() if not k.startswith(FAILED_DIR)} == before
+    assert (target / FAILED_DIR).is_dir()

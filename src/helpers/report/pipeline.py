@@ -5,7 +5,8 @@
 2. compute every chapter's result once (:func:`helpers.chapters.compute_all`) and store them in
    ``work/results/`` (:func:`helpers.session.write_results`);
 3. write the CRM target lists of the action plan to ``zielgruppen/``
-   (:func:`helpers.export.write_action_lists`); steps 2, 3 and 5 run inside
+   (:func:`helpers.export.write_action_lists`, in a thread while steps 4 and 5 finish; the run
+   fails if it fails, and the folder is committed only after it); steps 2, 3 and 5 run inside
    ``fmt.use_currency(ds.currency)`` (the notebooks' sessions set it themselves), so money is
    formatted in the data's currency everywhere;
 4. execute the chapter notebooks (:data:`helpers.chapters.CHAPTERS`) with the parameters
@@ -188,6 +189,14 @@ def _translated(fn: Callable[[], Any]) -> Any:
         raise german from exc
 
 
+def _write_lists(actions: Any, folder: Path, cfg: ReportConfig, currency: str) -> None:
+    """The CRM target lists of the action plan (in a thread: the data's currency is set here)."""
+    from .. import export
+
+    with fmt.use_currency(currency):
+        export.write_action_lists(actions, folder, cfg)
+
+
 def _load(data_path: Path, cfg: ReportConfig, key: bytes | None):
     from ..data import load_dataset
 
@@ -203,7 +212,7 @@ def _load(data_path: Path, cfg: ReportConfig, key: bytes | None):
 def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str,
            progress: Progress | None, kernels: int) -> Path:
     """Steps 1-5 into ``folder.path``; returns the PDF's final path (after the commit)."""
-    from .. import export, privacy, session
+    from .. import privacy, session
     from ..analysis.actions import decide_audience
 
     chapters = chapter_registry.CHAPTERS
@@ -235,40 +244,45 @@ def _build(folder: ClientFolder, data_path: Path, cfg: ReportConfig, engine: str
         job.ready(slug)
 
     side = None
+    background = ThreadPoolExecutor(2, thread_name_prefix="kundenwert")  # target lists, Markdown checks
     try:
-        key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
-        ds = _load(data_path, cfg, key)
-        session.write_prepared(ds, work)
-        session.write_audience(decide_audience(ds, cfg).audience, work)  # read by every chapter
-        if sidecar.wanted(ds.n_lines, kernels):  # data, economics, RFM beside the model chapters
-            side = sidecar.start(work, cfg.as_settings(), cfg.client_name, on_done=job.ready)
-        if progress is not None:
-            progress(cfg.client_name, COMPUTE_STEP, 1, n)
-        elsewhere = {slug: partial(side.result, slug) for slug in side.slugs} if side is not None else None
-        with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
-            results = chapter_registry.compute_all(ds, cfg, on_result=stored, elsewhere=elsewhere)
+        try:
+            key = privacy.load_or_create_key(build / privacy.KEY_FILE) if cfg.pseudonymize else None
+            ds = _load(data_path, cfg, key)
+            session.write_prepared(ds, work)
+            session.write_audience(decide_audience(ds, cfg).audience, work)  # read by every chapter
+            if sidecar.wanted(ds.n_lines, kernels):  # data, economics, RFM beside the model chapters
+                side = sidecar.start(work, cfg.as_settings(), cfg.client_name, on_done=job.ready)
+            if progress is not None:
+                progress(cfg.client_name, COMPUTE_STEP, 1, n)
+            elsewhere = {slug: partial(side.result, slug) for slug in side.slugs} if side is not None else None
+            with fmt.use_currency(ds.currency):  # money in compute, lists and checks: the data's currency
+                results = chapter_registry.compute_all(ds, cfg, on_result=stored, elsewhere=elsewhere)
             lists = build / TARGET_LIST_DIR
             lists.mkdir()
-            export.write_action_lists(results["actions"], lists, cfg)
-    except BaseException:
-        job.cancel()
-        raise
-    finally:
-        if side is not None:
-            side.stop()
-    executed = job.wait()
+            # The lists are written while the last notebooks run and the PDF is rendered.
+            listed = background.submit(_write_lists, results["actions"], lists, cfg, ds.currency)
+        except BaseException:
+            job.cancel()
+            raise
+        finally:
+            if side is not None:
+                side.stop()
+        executed = job.wait()
 
-    logo_name = prepare_build_dir(build, cfg.logo_path)
-    with fmt.use_currency(ds.currency):
-        md = assemble([(ch.slug, executed[ch.slug]) for ch in chapters], _meta(cfg, ds, logo_name), figures)
-        md = escape_money_dollars(md)
-        md_path = build / MARKDOWN_NAME
-        md_path.write_text(md, "utf-8")
-        with ThreadPoolExecutor(1) as pool:  # the Markdown is checked while Typst renders
-            md_findings = pool.submit(checks.check_markdown_file, md_path)
+        logo_name = prepare_build_dir(build, cfg.logo_path)
+        with fmt.use_currency(ds.currency):
+            md = assemble([(ch.slug, executed[ch.slug]) for ch in chapters], _meta(cfg, ds, logo_name), figures)
+            md = escape_money_dollars(md)
+            md_path = build / MARKDOWN_NAME
+            md_path.write_text(md, "utf-8")
+            md_findings = background.submit(checks.check_markdown_file, md_path)  # while Typst renders
             _, warns = render(md_path, pdf, engine)
             for w in warns:
                 log.warning("Typst: %s", w)
             checks.check_report(md_path, pdf, log, markdown=md_findings)  # German warnings for text no client should read
+        listed.result()  # the target lists belong to the result: their failure fails the run
+    finally:
+        background.shutdown(wait=True)  # nothing writes into the folder once it is committed or set aside
     _point_notebooks_at(nb_out, build, folder.target)
     return folder.final(pdf)
