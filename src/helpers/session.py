@@ -77,8 +77,7 @@ class Session:
             stored = _result_path(self.work_dir, slug) if self.work_dir is not None else None
             cached = self.cache.load_result(slug) if self.cache is not None else None
             if stored is not None and stored.exists():
-                with stored.open("rb") as fh:
-                    self._results[slug] = pickle.load(fh)
+                self._results[slug] = read_result(self.work_dir, slug)
             elif cached is not None:
                 self._results[slug] = cached
             else:
@@ -372,6 +371,12 @@ if __name__ == "__main__":
 
 def _result_path(work_dir: Path, slug: str) -> Path:
     return work_dir / RESULTS_SUBDIR / f"{slug}.pkl"
+
+
+def read_result(work_dir: Path, slug: str) -> Any:
+    """A chapter result stored by :func:`write_results`."""
+    with _result_path(work_dir, slug).open("rb") as fh:
+        return pickle.load(fh)
 
 
 def write_results(results: Mapping[str, Any], work_dir: Path) -> None:

@@ -103,12 +103,13 @@ def top_categories(transactions: pd.DataFrame, max_categories: int = MAX_CATEGOR
     """The ``max_categories`` categories with the most buying customers (ties: by name) and the number
     of further categories with purchases (merged into :data:`OTHER`)."""
     sub = _purchase_lines(transactions)
-    return _top_categories(sub, *_factorize_text(sub["category"]), max_categories)
-
-
-def _top_categories(sub: pd.DataFrame, cat_codes: np.ndarray, cat_names: np.ndarray,
-                    max_categories: int) -> tuple[list[str], int]:
     cust = pd.factorize(_customer_text(sub["customer_id"]))[0]
+    return _top_categories(cust, *_factorize_text(sub["category"]), max_categories)
+
+
+def _top_categories(cust: np.ndarray, cat_codes: np.ndarray, cat_names: np.ndarray,
+                    max_categories: int) -> tuple[list[str], int]:
+    """:func:`top_categories` from the codes of the purchase lines' customers and categories."""
     pairs = np.unique(cust.astype(np.int64) * (len(cat_names) + 1) + cat_codes)
     buyers = np.bincount(pairs % (len(cat_names) + 1), minlength=len(cat_names))[: len(cat_names)]
     order = sorted(range(len(cat_names)), key=lambda i: (-buyers[i], str(cat_names[i])))
@@ -125,11 +126,11 @@ def customer_category_matrix(transactions: pd.DataFrame, max_categories: int = M
     """
     sub = _purchase_lines(transactions)
     cat_codes, cat_names = _factorize_text(sub["category"])
-    keep, merged = _top_categories(sub, cat_codes, cat_names, max_categories)
+    cust_codes, cust_ids = pd.factorize(_customer_text(sub["customer_id"]), sort=True)
+    keep, merged = _top_categories(cust_codes, cat_codes, cat_names, max_categories)
     columns = sorted(keep) + ([OTHER] if merged else [])
     position = {name: j for j, name in enumerate(columns)}
     column_of = np.array([position.get(str(n), len(columns) - 1) for n in cat_names], dtype=np.int64)
-    cust_codes, cust_ids = pd.factorize(_customer_text(sub["customer_id"]), sort=True)
     matrix = np.zeros((len(cust_ids), len(columns)), dtype=bool)
     matrix[cust_codes, column_of[cat_codes]] = True
     return pd.DataFrame(

@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import Future
 
 __all__ = [
-    "Finding", "check_markdown", "check_markdown_file", "check_report", "check_pdf", "check_pdf_text", "check_text", "errors",
-    "format_findings", "log_findings", "mask_markdown", "word_overlaps", "page_fill",
+    "Finding", "check_markdown", "check_markdown_file", "check_report", "check_pdf", "check_pdf_text",
+    "check_text", "errors", "format_findings", "log_findings", "mask_markdown", "word_overlaps", "page_fill",
 ]
 
 log = logging.getLogger(__name__)

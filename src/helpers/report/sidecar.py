@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import subprocess
 import sys
 import threading
@@ -87,10 +86,9 @@ class SideProcess:
                 tail = " | ".join(self._stderr[-3:])
                 log.warning("side process ended without %s (exit %s): %s", slug, self._proc.returncode, tail)
                 return None
-        from ..session import _result_path
+        from ..session import read_result
 
-        with _result_path(self._work, slug).open("rb") as fh:
-            return pickle.load(fh)
+        return read_result(self._work, slug)
 
     def stop(self) -> None:
         """End the side process (the report failed or is done)."""
