@@ -73,7 +73,7 @@ def test_failed_side_process_is_computed_here(prepared, tmp_path, caplog):
     assert set(sidecar.SLUGS) <= set(stored)  # every missing chapter was computed in this process
     here = compute_all(ds, cfg)
     assert dataclasses.asdict(results["rfm"].key) == dataclasses.asdict(here["rfm"].key)
-    assert "side process ended without data" in caplog.text
+    assert "Nebenprozess ohne Ergebnis für Kapitel „data“" in caplog.text  # German: consultants see it
 
 
 def test_side_process_only_for_large_files_with_a_spare_core():

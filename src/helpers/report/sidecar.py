@@ -84,7 +84,8 @@ class SideProcess:
             self._changed.wait_for(lambda: slug in self._done or self._finished)
             if slug not in self._done:
                 tail = " | ".join(self._stderr[-3:])
-                log.warning("side process ended without %s (exit %s): %s", slug, self._proc.returncode, tail)
+                log.warning("Nebenprozess ohne Ergebnis für Kapitel „%s“ beendet (Exit-Code %s); das Kapitel "
+                            "wird im Hauptprozess berechnet. Letzte Meldungen: %s", slug, self._proc.returncode, tail)
                 return None
         from ..session import read_result
 
